@@ -1,0 +1,49 @@
+# Compiler flags shared by every citygate target through citygate::build_flags.
+add_library(citygate_build_flags INTERFACE)
+add_library(citygate::build_flags ALIAS citygate_build_flags)
+
+target_compile_options(citygate_build_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion)
+if(CITYGATE_WARNINGS_AS_ERRORS)
+  target_compile_options(citygate_build_flags INTERFACE -Werror)
+endif()
+
+if(CITYGATE_SANITIZE)
+  target_compile_options(citygate_build_flags INTERFACE -fsanitize=${CITYGATE_SANITIZE} -fno-omit-frame-pointer)
+  target_link_options(citygate_build_flags INTERFACE -fsanitize=${CITYGATE_SANITIZE})
+endif()
+
+# Every target includes headers by their path from the repository root,
+# e.g. "protocols/cjt188/codec.hpp".
+target_include_directories(citygate_build_flags INTERFACE ${PROJECT_SOURCE_DIR})
+
+# Adds a library target NAME with alias citygate::NAME.
+function(citygate_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(citygate_${name} STATIC ${ARG_SOURCES})
+  add_library(citygate::${name} ALIAS citygate_${name})
+  target_link_libraries(citygate_${name} PUBLIC citygate::build_flags ${ARG_DEPS})
+  set_target_properties(citygate_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+endfunction()
+
+# Adds a doctest executable NAME and registers it with ctest under the same name.
+function(citygate_add_unit_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE citygate::build_flags citygate::doctest_main ${ARG_DEPS})
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "unit;${ARG_LABELS}" TIMEOUT 120)
+endfunction()
+
+# Adds a libFuzzer target NAME built from SOURCES, with its seed corpus in CORPUS.
+function(citygate_add_fuzzer name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE citygate::build_flags ${ARG_DEPS})
+  if(ARG_CORPUS)
+    # A short run over the seed corpus keeps the target honest in the default test run.
+    add_test(NAME ${name}_seeds COMMAND ${name} -runs=0 ${ARG_CORPUS})
+    set_tests_properties(${name}_seeds PROPERTIES LABELS "fuzz" TIMEOUT 300)
+  endif()
+endfunction()

@@ -1,0 +1,109 @@
+#pragma once
+// The daemon's configuration, parsed once from one TOML file into typed
+// structs with defaults. See rootfs/etc/citygate/citygate.toml for the
+// commented reference.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace citygate::config {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+struct tls_config {
+    std::filesystem::path ca_file;   // empty: the system trust store
+    std::filesystem::path cert_file; // client certificate, optional
+    std::filesystem::path key_file;  // client private key, optional
+    bool verify = true;              // server certificate and host name checks
+};
+
+struct uplink_config {
+    std::vector<std::string> brokers;       // tcp://host:1883, ssl://[::1]:8883, ...
+    std::string client_id;                  // default: the gateway id
+    std::string username;                   // empty: no authentication
+    std::filesystem::path password_file;    // first line is the password; 0600 required
+    int mqtt_version = 5;                   // 5 or 4 (3.1.1)
+    seconds keepalive{30};
+    std::string topic_prefix;               // default: citygate/v1/{gateway_id}
+    seconds health_interval{60};
+    std::size_t max_in_flight = 16;         // sealed batches published and not yet acknowledged
+    milliseconds reconnect_min{500};
+    milliseconds reconnect_max{60000};
+    tls_config tls;
+};
+
+struct store_config {
+    std::uint64_t max_bytes = 256ull * 1024 * 1024; // on-disk cap of buffered data
+    std::chrono::hours max_age{24 * 30};            // readings older than this are evicted
+    std::size_t batch_max_readings = 500;           // readings sealed into one envelope
+    milliseconds flush_interval{1000};              // how often pending readings are sealed
+};
+
+enum class parity { none, even, odd };
+
+struct bus_config {
+    std::string id;
+    std::string device;                  // /dev/ttyS1, /dev/serial/by-id/...
+    unsigned baud = 2400;                // CJ/T 188 meters default to 2400 8E1
+    unsigned data_bits = 8;
+    config::parity parity = parity::even;
+    unsigned stop_bits = 1;
+    milliseconds response_timeout{1000};
+    milliseconds inter_frame_gap{50};    // silence between the end of one exchange and the next request
+    unsigned retries = 2;                // repeats after the first failed attempt
+};
+
+struct device_config {
+    std::string id;
+    std::string driver;
+    std::string bus;
+    std::string address;
+    seconds poll_interval{60};
+    unsigned offline_after = 3;                   // consecutive failed polls before "offline"
+    std::string component_code;                   // GB/T 30428.2 component code, optional
+    std::string location;                         // free text, optional
+    std::map<std::string, std::string> options;   // driver-specific keys
+};
+
+struct gateway_config {
+    std::string id;                                     // [A-Za-z0-9_-]{1,64}
+    std::filesystem::path data_dir = "/var/lib/citygate";
+    std::filesystem::path key_file = "/etc/citygate/keys.toml";
+    std::filesystem::path control_socket = "/run/citygate/control.sock";
+    std::string log_level = "info";
+};
+
+struct config {
+    std::filesystem::path source; // file it was loaded from
+    gateway_config gateway;
+    uplink_config uplink;
+    store_config store;
+    std::vector<bus_config> buses;
+    std::vector<device_config> devices;
+};
+
+// One problem found in a config file.
+struct config_issue {
+    std::filesystem::path file;
+    int line = 0;     // 0 when unknown
+    std::string key;  // dotted path, e.g. "devices[2].poll_interval"
+    std::string message; // what is wrong and what is expected
+};
+
+std::string to_string(const config_issue& issue); // "file:line: key: message"
+
+// Loads and validates; on failure returns std::nullopt and fills `issues`
+// with every problem found. Never throws.
+std::optional<config> load(const std::filesystem::path& file, std::vector<config_issue>& issues);
+
+// Same, from text already in memory (`source_name` is used in messages).
+std::optional<config> parse(std::string_view text, const std::filesystem::path& source_name,
+                            std::vector<config_issue>& issues);
+
+} // namespace citygate::config
