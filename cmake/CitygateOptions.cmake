@@ -12,6 +12,13 @@ if(CITYGATE_SANITIZE)
   target_link_options(citygate_build_flags INTERFACE -fsanitize=${CITYGATE_SANITIZE})
 endif()
 
+# Fuzz builds instrument the libraries too, so libFuzzer sees coverage
+# inside the codecs and not only in the harness.
+if(CITYGATE_BUILD_FUZZERS)
+  target_compile_options(citygate_build_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(citygate_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
+
 # Every target includes headers by their path from the repository root,
 # e.g. "protocols/cjt188/codec.hpp".
 target_include_directories(citygate_build_flags INTERFACE ${PROJECT_SOURCE_DIR})
@@ -41,6 +48,7 @@ function(citygate_add_fuzzer name)
   target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(${name} PRIVATE citygate::build_flags ${ARG_DEPS})
+  add_dependencies(citygate_fuzzers ${name})
   if(ARG_CORPUS)
     # A short run over the seed corpus keeps the target honest in the default test run.
     add_test(NAME ${name}_seeds COMMAND ${name} -runs=0 ${ARG_CORPUS})
