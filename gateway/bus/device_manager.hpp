@@ -1,0 +1,88 @@
+#pragma once
+// All bus pollers of the gateway, built from the configuration and updated
+// in place on reload: unchanged buses and devices keep polling.
+
+#include "drivers/registry.hpp"
+#include "gateway/bus/bus_poller.hpp"
+#include "gateway/config/config.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace citygate::bus {
+
+// Creates the transport of a bus; the default makes a serial_transport.
+using transport_factory =
+    std::function<std::unique_ptr<transport>(boost::asio::io_context&, const config::bus_config&)>;
+
+transport_factory serial_transport_factory();
+
+// What apply() changed, by id.
+struct apply_summary {
+    std::vector<std::string> buses_added;
+    std::vector<std::string> buses_removed;
+    std::vector<std::string> buses_changed;   // restarted with all their devices
+    std::vector<std::string> devices_added;
+    std::vector<std::string> devices_removed;
+    std::vector<std::string> devices_changed; // re-added; their state starts over
+    std::vector<std::string> errors;          // devices left out, with the reason
+
+    bool changed() const noexcept;
+
+    // One line for the log, e.g. "buses +1 -0 ~0, devices +3 -1 ~0, 0 errors".
+    std::string to_string() const;
+};
+
+class device_manager {
+public:
+    device_manager(boost::asio::io_context& io, const drivers::registry& drivers,
+                   transport_factory make_transport = serial_transport_factory(), poller_options options = {});
+    ~device_manager();
+
+    device_manager(const device_manager&) = delete;
+    device_manager& operator=(const device_manager&) = delete;
+
+    // Set before the first apply(); they apply to every bus.
+    void on_reading(reading_handler handler);
+    void on_event(reading_handler handler);
+
+    // Brings the running buses and devices in line with `next`. The first
+    // call builds everything. Devices whose driver is unknown, whose driver
+    // rejects the address, or whose bus is not configured are left out and
+    // listed in apply_summary::errors.
+    apply_summary apply(const config::config& next);
+
+    // Routes to the device's bus; bus_error::device_unknown if none.
+    void poll_now(std::string_view device_id, poll_handler handler);
+
+    // All devices of all buses, sorted by id.
+    std::vector<device_status> device_states() const;
+
+    void stop();
+
+private:
+    struct bus_entry;
+
+    void add_bus(const config::bus_config& bus, const std::vector<config::device_config>& devices,
+                 apply_summary& summary);
+    bool add_device(bus_poller& poller, const config::device_config& device, apply_summary& summary);
+    void sync_devices(bus_entry& entry, const std::vector<config::device_config>& devices,
+                      apply_summary& summary);
+
+    boost::asio::io_context& io_;
+    const drivers::registry& drivers_;
+    transport_factory make_transport_;
+    poller_options options_;
+    reading_handler on_reading_;
+    reading_handler on_event_;
+    std::map<std::string, std::unique_ptr<bus_entry>, std::less<>> buses_;
+    std::map<std::string, std::string, std::less<>> device_bus_; // device id -> bus id
+};
+
+} // namespace citygate::bus
