@@ -1,0 +1,91 @@
+#pragma once
+// The control socket protocol between citygated and the citygate CLI.
+//
+// Transport: a Unix stream socket (default /run/citygate/control.sock, mode
+// 0660, group "citygate"). Each request and each response is one JSON object
+// on one line, terminated by '\n'. A connection may carry several requests;
+// they are answered in order, one response line per request line.
+// A request line longer than max_request_bytes is answered with
+// "request_too_large" and the connection is closed.
+//
+// Requests:
+//   {"cmd":"status"}
+//   {"cmd":"devices"}
+//   {"cmd":"read","device":"wm-01","raw":false}   "raw" is optional
+//   {"cmd":"queue"}
+//
+// Responses:
+//   {"ok":true,"result":{...}}
+//   {"ok":false,"error":{"code":"device_not_found","message":"..."}}
+//
+// Result shapes (times are ms since the Unix epoch, UTC):
+//   status:  {"gateway_id":str,"version":str,"uptime_s":n,"started_at_ms":n,
+//             "clock_trusted":bool,
+//             "uplink":{"connected":bool,"broker":str,"reconnects":n},
+//             "devices_total":n,"devices_online":n}
+//   devices: {"devices":[{"id":str,"driver":str,"bus":str,"address":str,
+//             "state":"online"|"offline"|"unknown","last_reading_ms":n|null,
+//             "consecutive_failures":n,"last_error":str}]}
+//   read:    {"device":str,"ts_ms":n,
+//             "values":[{"metric":str,"unit":str,"value":number|bool|str}],
+//             "request_hex":str,"response_hex":str}
+//            request_hex/response_hex are the raw poll frames; the daemon may
+//            send them empty unless the request set "raw":true.
+//   queue:   {"telemetry":{"pending_rows":n,"sealed_rows":n,"bytes":n},
+//             "event":{"pending_rows":n,"sealed_rows":n,"bytes":n},
+//             "oldest_unsent_ms":n|null,"accepted":n,"sent":n,"evicted":n,
+//             "next_sequence":n,"in_flight":n}
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace citygate::control {
+
+inline constexpr std::size_t max_request_bytes = 64 * 1024;
+inline constexpr std::size_t max_response_bytes = 4 * 1024 * 1024;
+
+// Error codes carried in {"error":{"code":...}}. The wire name of each value
+// is its identifier, e.g. errc::device_not_found -> "device_not_found".
+enum class errc {
+    malformed_json = 1,   // the request line is not valid JSON
+    bad_request,          // valid JSON, but not a request object or a field has the wrong type
+    unknown_command,      // "cmd" names no command
+    request_too_large,    // the line exceeded max_request_bytes
+    too_many_connections, // the server is at its connection limit
+    device_not_found,     // "device" names no configured device
+    not_supported,        // the device cannot serve this command (e.g. a push-only device for "read")
+    read_failed,          // the device did not answer or its answer was invalid
+    timed_out,            // the daemon did not produce a response in time
+    shutting_down,        // the daemon is stopping
+    internal_error,       // a bug in the daemon; its log has the detail
+};
+
+const std::error_category& control_category() noexcept;
+std::error_code make_error_code(errc e) noexcept;
+
+std::string_view wire_name(errc e) noexcept;
+std::optional<errc> errc_from_wire(std::string_view name) noexcept;
+
+// {"ok":true,"result":result}
+nlohmann::json make_result(nlohmann::json result);
+
+// {"ok":false,"error":{"code":wire_name(code),"message":message}}
+nlohmann::json make_error(errc code, std::string message);
+
+// Checks a parsed request against the command list above. Returns the error
+// response to send for an invalid request, std::nullopt for a valid one.
+std::optional<nlohmann::json> check_request(const nlohmann::json& request);
+
+// True for a well-formed response object: "ok" is a bool, and either
+// "result" is present or "error" has a string "code".
+bool is_valid_response(const nlohmann::json& response);
+
+} // namespace citygate::control
+
+template <>
+struct std::is_error_code_enum<citygate::control::errc> : std::true_type {};
