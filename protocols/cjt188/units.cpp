@@ -1,0 +1,61 @@
+#include "protocols/cjt188/units.hpp"
+
+namespace citygate::cjt188 {
+
+std::string_view canonical_unit(quantity_kind kind) noexcept
+{
+    switch (kind) {
+    case quantity_kind::volume:
+        return "m3";
+    case quantity_kind::energy:
+        return "kWh";
+    case quantity_kind::power:
+        return "kW";
+    case quantity_kind::flow_rate:
+        return "m3/h";
+    }
+    return "";
+}
+
+namespace {
+
+struct unit_entry {
+    unit_code code;
+    quantity_kind kind;
+    double factor; // to the canonical unit of kind
+};
+
+// 1 kWh = 3.6 MJ.
+constexpr double kwh_per_mj = 1.0 / 3.6;
+
+constexpr unit_entry unit_table[] = {
+    {unit_code::joule, quantity_kind::energy, kwh_per_mj / 1e6},
+    {unit_code::watt_hour, quantity_kind::energy, 1e-3},
+    {unit_code::kilowatt_hour, quantity_kind::energy, 1.0},
+    {unit_code::megawatt_hour, quantity_kind::energy, 1e3},
+    {unit_code::megawatt_hour_x100, quantity_kind::energy, 1e5},
+    {unit_code::kilojoule, quantity_kind::energy, kwh_per_mj / 1e3},
+    {unit_code::megajoule, quantity_kind::energy, kwh_per_mj},
+    {unit_code::gigajoule, quantity_kind::energy, kwh_per_mj * 1e3},
+    {unit_code::gigajoule_x100, quantity_kind::energy, kwh_per_mj * 1e5},
+    {unit_code::watt, quantity_kind::power, 1e-3},
+    {unit_code::kilowatt, quantity_kind::power, 1.0},
+    {unit_code::megawatt, quantity_kind::power, 1e3},
+    {unit_code::litre, quantity_kind::volume, 1e-3},
+    {unit_code::cubic_metre, quantity_kind::volume, 1.0},
+    {unit_code::litre_per_hour, quantity_kind::flow_rate, 1e-3},
+    {unit_code::cubic_metre_per_hour, quantity_kind::flow_rate, 1.0},
+};
+
+} // namespace
+
+std::optional<double> canonical_factor(std::uint8_t code, quantity_kind kind) noexcept
+{
+    for (const auto& entry : unit_table) {
+        if (static_cast<std::uint8_t>(entry.code) == code)
+            return entry.kind == kind ? std::optional<double>(entry.factor) : std::nullopt;
+    }
+    return std::nullopt;
+}
+
+} // namespace citygate::cjt188
