@@ -1,5 +1,6 @@
 #include "drivers/registry.hpp"
 
+#include "drivers/cjt188/cjt188_driver.hpp"
 
 namespace citygate::drivers {
 
@@ -64,7 +65,7 @@ std::vector<std::string> registry::names() const
 
 void register_builtin_drivers(registry& r)
 {
-    (void)r; // drivers are added here as they land
+    r.add(std::make_unique<cjt188_driver>());
 }
 
 } // namespace citygate::drivers

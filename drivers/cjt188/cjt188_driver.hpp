@@ -1,0 +1,65 @@
+#pragma once
+// Driver for CJ/T 188 water, heat and gas meters on a polled bus (RS-485 / M-Bus
+// through a serial server). Each poll sends a read-data request (DI 901F).
+//
+// Device configuration:
+//   address  14 hex digits as printed on the meter, A6 first ("78330011223344")
+//   options  meter_type  meter type T in hex, "10".."39" (default "10", cold water)
+//            edition     "2018" (default; DI sent as 1F 90) or "2004" (90 1F)
+
+#include "drivers/driver.hpp"
+#include "protocols/cjt188/codec.hpp"
+
+#include <system_error>
+
+namespace citygate::drivers {
+
+enum class cjt188_config_error {
+    invalid_address = 1, // not 14 hex digits
+    invalid_meter_type,  // not two hex digits in 10-39
+    invalid_edition,     // neither "2004" nor "2018"
+    unknown_option,      // an option key this driver does not read
+};
+
+const std::error_category& cjt188_config_category() noexcept;
+std::error_code make_error_code(cjt188_config_error e) noexcept;
+
+class cjt188_driver final : public driver {
+public:
+    std::string_view name() const override { return "cjt188"; }
+    driver_kind kind() const override { return driver_kind::polled; }
+
+    std::unique_ptr<device_codec> make_codec(const device_params& params, std::error_code& error) const override;
+};
+
+// Per-device codec; exposed so tests and tools can read its counters.
+class cjt188_device_codec final : public device_codec {
+public:
+    cjt188_device_codec(std::uint8_t meter_type, cjt188::address addr, cjt188::edition ed);
+
+    std::vector<std::uint8_t> encode_poll() const override;
+
+    // Skips line noise before the reply (counted as no_start_byte) and
+    // returns the reply with consumed() including the skipped bytes. Noise
+    // alone is need_more. Counters change only when the result is final.
+    proto::decode_result<poll_answer> decode_answer(std::span<const std::uint8_t> bytes) const override;
+
+    const cjt188::counters& stats() const noexcept { return stats_; }
+
+private:
+    proto::decode_result<poll_answer> decode_pass(std::span<const std::uint8_t> bytes, cjt188::counters& pass) const;
+    std::error_code check_reply(const cjt188::reply& r) const;
+
+    std::uint8_t meter_type_;
+    cjt188::address address_;
+    cjt188::edition edition_;
+    mutable cjt188::counters stats_;
+};
+
+// Maps a decoded read-data reply to metric values and alarms.
+poll_answer to_poll_answer(const cjt188::meter_data& values);
+
+} // namespace citygate::drivers
+
+template <>
+struct std::is_error_code_enum<citygate::drivers::cjt188_config_error> : std::true_type {};
