@@ -1,7 +1,9 @@
 #pragma once
 // The daemon's configuration, parsed once from one TOML file into typed
 // structs with defaults. See rootfs/etc/citygate/citygate.toml for the
-// commented reference.
+// commented reference and docs/configuration.md for every key, unit and
+// limit. Relative paths in the file are resolved against the directory
+// that contains the file.
 
 #include <chrono>
 #include <cstdint>
@@ -57,6 +59,7 @@ struct bus_config {
     milliseconds response_timeout{1000};
     milliseconds inter_frame_gap{50};    // silence between the end of one exchange and the next request
     unsigned retries = 2;                // repeats after the first failed attempt
+    int line = 0;                        // line of its [[bus]] header, 0 when not loaded from a file
 };
 
 struct device_config {
@@ -69,6 +72,7 @@ struct device_config {
     std::string component_code;                   // GB/T 30428.2 component code, optional
     std::string location;                         // free text, optional
     std::map<std::string, std::string> options;   // driver-specific keys
+    int line = 0;                                 // line of its [[device]] header, 0 when not loaded from a file
 };
 
 struct gateway_config {
@@ -88,22 +92,41 @@ struct config {
     std::vector<device_config> devices;
 };
 
+enum class severity {
+    error,   // the file is rejected
+    warning, // the file loads; the daemon logs the issue at WARN
+};
+
 // One problem found in a config file.
 struct config_issue {
     std::filesystem::path file;
     int line = 0;     // 0 when unknown
-    std::string key;  // dotted path, e.g. "devices[2].poll_interval"
+    int column = 0;   // 0 when unknown; set for TOML syntax errors
+    std::string key;  // dotted path with 0-based array indexes, e.g. "device[2].poll_interval"
     std::string message; // what is wrong and what is expected
+    citygate::config::severity severity = severity::error;
 };
 
-std::string to_string(const config_issue& issue); // "file:line: key: message"
+// "file:line: key: message" for errors, "file:line: warning: key: message"
+// for warnings. Parts that are unknown (line 0, empty key) are left out.
+std::string to_string(const config_issue& issue);
 
-// Loads and validates; on failure returns std::nullopt and fills `issues`
-// with every problem found. Never throws.
+bool has_errors(const std::vector<config_issue>& issues);
+
+// Loads and validates. Appends every problem found to `issues`, errors and
+// warnings alike, sorted by line. Returns std::nullopt when at least one
+// error was found. Never throws.
 std::optional<config> load(const std::filesystem::path& file, std::vector<config_issue>& issues);
 
-// Same, from text already in memory (`source_name` is used in messages).
+// Same, from text already in memory (`source_name` is used in messages and
+// its directory resolves relative paths).
 std::optional<config> parse(std::string_view text, const std::filesystem::path& source_name,
                             std::vector<config_issue>& issues);
+
+// "citygate/v1/{gateway_id}", the topic prefix when uplink.topic_prefix is unset.
+std::string default_topic_prefix(const gateway_config& gateway);
+
+// The gateway id, the MQTT client id when uplink.client_id is unset.
+std::string default_client_id(const gateway_config& gateway);
 
 } // namespace citygate::config

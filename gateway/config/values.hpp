@@ -1,0 +1,45 @@
+#pragma once
+// Parsers for the value formats used in the config file: durations, byte
+// sizes, MQTT broker URIs and ids. Shared with the CLI, which validates
+// the same formats on the command line.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace citygate::config {
+
+// Parses an integer followed by one unit: "500ms", "2s", "5m", "1h", "30d".
+// Returns std::nullopt for any other text or a value above 100 years.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// Formats a duration with the largest unit that divides it: 90000ms -> "90s",
+// 3600000ms -> "1h".
+std::string format_duration(std::chrono::milliseconds value);
+
+// Parses a byte count: "1048576", "512KiB", "256MiB", "2GiB", "1TiB" (powers
+// of 1024), "500kB", "100MB", "1GB", "1TB" (powers of 1000), "4096B".
+// Returns std::nullopt for any other text or on overflow.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
+struct broker_uri {
+    std::string scheme;     // "tcp", "ssl", "mqtt" or "mqtts"
+    std::string host;       // name or address, IPv6 without brackets
+    std::uint16_t port = 0;
+
+    bool uses_tls() const { return scheme == "ssl" || scheme == "mqtts"; }
+};
+
+// Parses scheme://host:port where scheme is tcp, ssl, mqtt or mqtts and
+// an IPv6 host is written in brackets ("tcp://[::1]:1883"). On failure
+// returns std::nullopt and sets `error` to what is wrong.
+std::optional<broker_uri> parse_broker_uri(std::string_view uri, std::string& error);
+
+// True for 1 to 64 characters from A-Z, a-z, 0-9, '_' and '-'. Gateway,
+// bus and device ids follow this rule because they appear in MQTT topics
+// and file names.
+bool is_valid_id(std::string_view id);
+
+} // namespace citygate::config
