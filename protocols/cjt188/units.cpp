@@ -12,7 +12,7 @@ std::string_view canonical_unit(quantity_kind kind) noexcept
     case quantity_kind::power:
         return "kW";
     case quantity_kind::flow_rate:
-        return "m3/h";
+        return "m3/s";
     }
     return "";
 }
@@ -27,6 +27,7 @@ struct unit_entry {
 
 // 1 kWh = 3.6 MJ.
 constexpr double kwh_per_mj = 1.0 / 3.6;
+constexpr double seconds_per_hour = 3600.0;
 
 constexpr unit_entry unit_table[] = {
     {unit_code::joule, quantity_kind::energy, kwh_per_mj / 1e6},
@@ -43,8 +44,8 @@ constexpr unit_entry unit_table[] = {
     {unit_code::megawatt, quantity_kind::power, 1e3},
     {unit_code::litre, quantity_kind::volume, 1e-3},
     {unit_code::cubic_metre, quantity_kind::volume, 1.0},
-    {unit_code::litre_per_hour, quantity_kind::flow_rate, 1e-3},
-    {unit_code::cubic_metre_per_hour, quantity_kind::flow_rate, 1.0},
+    {unit_code::litre_per_hour, quantity_kind::flow_rate, 1e-3 / seconds_per_hour},
+    {unit_code::cubic_metre_per_hour, quantity_kind::flow_rate, 1.0 / seconds_per_hour},
 };
 
 } // namespace

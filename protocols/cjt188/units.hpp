@@ -36,10 +36,12 @@ enum class quantity_kind {
     volume,    // m3
     energy,    // kWh
     power,     // kW
-    flow_rate, // m3/h
+    flow_rate, // m3/s
 };
 
-// SenML unit name of the canonical unit: "m3", "kWh", "kW", "m3/h".
+// SenML unit name of the canonical unit: "m3", "kWh", "kW", "m3/s". Flow
+// rates go out in m3/s because that is the registered SenML unit (RFC 8428),
+// although meters report m3/h.
 std::string_view canonical_unit(quantity_kind kind) noexcept;
 
 // Factor that converts a value in `code` to the canonical unit of `kind`;

@@ -149,8 +149,8 @@ TEST_CASE("driver heat values from N2 with corrected checksum")
     CHECK(number(a, "heat_settlement") == doctest::Approx(123456.78));
     CHECK(number(a, "power") == doctest::Approx(123456.78));
     CHECK(unit(a, "power") == "kW");
-    CHECK(number(a, "flow_rate") == doctest::Approx(123456.78));
-    CHECK(unit(a, "flow_rate") == "m3/h");
+    CHECK(number(a, "flow_rate") == doctest::Approx(123456.78 / 3600));
+    CHECK(unit(a, "flow_rate") == "m3/s");
     CHECK(number(a, "volume") == doctest::Approx(123456.78));
     CHECK(number(a, "supply_temp") == doctest::Approx(1234.56));
     CHECK(unit(a, "supply_temp") == "Cel");

@@ -72,7 +72,8 @@ TEST_CASE("read-data N2 heat reply with corrected checksum")
     CHECK(d.current_heat.canonical() == doctest::Approx(123456.78));
     CHECK(d.power.canonical() == doctest::Approx(123456.78));
     CHECK(d.power.unit == 0x17);
-    CHECK(d.flow_rate.canonical() == doctest::Approx(123456.78));
+    CHECK(d.flow_rate.value == doctest::Approx(123456.78));
+    CHECK(d.flow_rate.canonical() == doctest::Approx(123456.78 / 3600));
     CHECK(d.flow_rate.unit == 0x35);
     CHECK(d.volume.canonical() == doctest::Approx(123456.78));
     CHECK(d.volume.unit == 0x2C);
@@ -245,11 +246,12 @@ TEST_CASE("unit code conversion")
     CHECK(canonical_factor(0x08, quantity_kind::energy) == doctest::Approx(1000.0));
     CHECK(canonical_factor(0x17, quantity_kind::power) == doctest::Approx(1.0));
     CHECK(canonical_factor(0x14, quantity_kind::power) == doctest::Approx(0.001));
-    CHECK(canonical_factor(0x35, quantity_kind::flow_rate) == doctest::Approx(1.0));
-    CHECK(canonical_factor(0x32, quantity_kind::flow_rate) == doctest::Approx(0.001));
+    // Flow rates convert from per hour to per second.
+    CHECK(canonical_factor(0x35, quantity_kind::flow_rate).value() * 3600 == doctest::Approx(1.0).epsilon(1e-12));
+    CHECK(canonical_factor(0x32, quantity_kind::flow_rate).value() * 3600 == doctest::Approx(1e-3).epsilon(1e-12));
     CHECK_FALSE(canonical_factor(0x2C, quantity_kind::energy));
     CHECK_FALSE(canonical_factor(0x00, quantity_kind::volume));
-    CHECK(canonical_unit(quantity_kind::flow_rate) == "m3/h");
+    CHECK(canonical_unit(quantity_kind::flow_rate) == "m3/s");
 }
 
 TEST_CASE("read-data water reply round trip")
