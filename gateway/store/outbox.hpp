@@ -27,6 +27,7 @@ enum class store_error {
     sqlite_error,     // any other SQLite failure; the message is logged where it happens
     seal_failed,      // the seal callback failed; nothing was changed
     not_found,        // acknowledged batch id is not in the outbox
+    invalid_reading,  // a reading exceeds the limits in reading_codec.hpp; nothing was committed
 };
 
 const std::error_category& store_category() noexcept;
