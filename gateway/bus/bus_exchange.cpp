@@ -1,0 +1,239 @@
+// One request/answer transaction at a time on a bus, and the port's
+// open/close/reopen cycle.
+
+#include "gateway/bus/poller_impl.hpp"
+
+#include "protocols/common/hex.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace citygate::bus {
+
+namespace asio = boost::asio;
+
+void bus_poller::impl::next_step()
+{
+    if (stopped_ || !started_ || attempt_active_ || in_gap_ || ops_in_flight_ > 0)
+        return;
+
+    if (!current_) {
+        if (queue_.empty())
+            return;
+        current_ = std::move(queue_.front());
+        queue_.pop_front();
+        if (!current_->scheduled)
+            --on_demand_waiting_;
+    }
+
+    start_attempt();
+}
+
+void bus_poller::impl::start_attempt()
+{
+    auto* device = find_device(current_->device_id, current_->device_serial);
+    if (device == nullptr) {
+        complete_job(bus_error::device_removed, {}, {});
+        asio::post(io_, [self = shared_from_this()] { self->next_step(); });
+        return;
+    }
+
+    rx_.clear();
+    if (!port_->is_open()) {
+        // No retries: the port is being reopened on its own schedule, and
+        // every due device fails fast until then.
+        complete_job(bus_error::transport_closed, "bus port " + port_->describe() + " is closed", {});
+        asio::post(io_, [self = shared_from_this()] { self->next_step(); });
+        return;
+    }
+
+    if (current_->request.empty())
+        current_->request = device->codec->encode_poll();
+    ++current_->attempts;
+
+    port_->discard_input();
+    attempt_active_ = true;
+    const auto attempt = ++attempt_id_;
+    spdlog::debug("bus {}: device {}: request (attempt {}): {}", bus_.id, device->spec.id, current_->attempts,
+                  proto::to_hex(current_->request));
+
+    ++ops_in_flight_;
+    port_->async_write(current_->request, [self = shared_from_this(), attempt](std::error_code ec) {
+        self->on_written(attempt, ec);
+    });
+}
+
+void bus_poller::impl::on_written(std::uint64_t attempt, std::error_code error)
+{
+    --ops_in_flight_;
+    if (is_stale(attempt)) {
+        next_step();
+        return;
+    }
+    if (error) {
+        on_port_error(error, "write");
+        return;
+    }
+
+    // The timeout counts from the last request byte leaving the wire, not
+    // from the kernel accepting the write.
+    response_timer_.expires_after(bus_.response_timeout + port_->transmit_time(current_->request.size()));
+    response_timer_.async_wait([self = shared_from_this(), attempt](const boost::system::error_code& ec) {
+        if (!ec)
+            self->on_response_timeout(attempt);
+    });
+    start_read(attempt);
+}
+
+void bus_poller::impl::start_read(std::uint64_t attempt)
+{
+    ++ops_in_flight_;
+    port_->async_read_some(read_buffer_, [self = shared_from_this(), attempt](std::error_code ec, std::size_t n) {
+        self->on_read(attempt, ec, n);
+    });
+}
+
+void bus_poller::impl::on_read(std::uint64_t attempt, std::error_code error, std::size_t bytes)
+{
+    --ops_in_flight_;
+    if (is_stale(attempt)) {
+        next_step();
+        return;
+    }
+    if (error) {
+        on_port_error(error, "read");
+        return;
+    }
+
+    rx_.insert(rx_.end(), read_buffer_.begin(), read_buffer_.begin() + static_cast<std::ptrdiff_t>(bytes));
+
+    auto* device = find_device(current_->device_id, current_->device_serial);
+    auto result = device->codec->decode_answer(rx_);
+    if (result.has_frame()) {
+        spdlog::debug("bus {}: device {}: answer: {}", bus_.id, device->spec.id, proto::to_hex(rx_));
+        attempt_succeeded(std::move(result).frame());
+        return;
+    }
+
+    if (result.failed()) {
+        ++device->rejected_frames;
+        spdlog::debug("bus {}: device {}: rejected answer ({}): {}", bus_.id, device->spec.id,
+                      result.error().message(), proto::to_hex(rx_));
+        attempt_failed(bus_error::decode_failed, "invalid answer: " + result.error().message());
+        return;
+    }
+
+    if (rx_.size() >= options_.max_answer_bytes) {
+        ++device->rejected_frames;
+        attempt_failed(bus_error::answer_too_long,
+                       "answer exceeds " + std::to_string(options_.max_answer_bytes) + " bytes without a complete frame");
+        return;
+    }
+
+    start_read(attempt);
+}
+
+void bus_poller::impl::on_response_timeout(std::uint64_t attempt)
+{
+    if (is_stale(attempt))
+        return;
+
+    auto detail = "no answer within " + std::to_string(bus_.response_timeout.count()) + " ms";
+    if (!rx_.empty())
+        detail = "incomplete answer (" + std::to_string(rx_.size()) + " bytes) within " +
+                 std::to_string(bus_.response_timeout.count()) + " ms";
+    spdlog::debug("bus {}: device {}: {}: {}", bus_.id, current_->device_id, detail, proto::to_hex(rx_));
+    attempt_failed(bus_error::timeout, std::move(detail));
+}
+
+void bus_poller::impl::end_attempt()
+{
+    attempt_active_ = false;
+    response_timer_.cancel();
+    if (ops_in_flight_ > 0)
+        port_->cancel();
+
+    // The gap counts from the end of this exchange; the next request waits
+    // for it and for the cancelled operations to finish.
+    in_gap_ = true;
+    gap_timer_.expires_after(bus_.inter_frame_gap);
+    gap_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (ec || self->stopped_)
+            return;
+        self->in_gap_ = false;
+        self->next_step();
+    });
+}
+
+void bus_poller::impl::attempt_failed(std::error_code error, std::string detail)
+{
+    end_attempt();
+
+    const bool retry = port_->is_open() && current_->attempts <= bus_.retries;
+    if (retry) {
+        spdlog::debug("bus {}: device {}: attempt {} failed: {}; retrying", bus_.id, current_->device_id,
+                      current_->attempts, detail);
+        return; // next_step() starts the next attempt after the gap
+    }
+    complete_job(error, detail, {});
+}
+
+void bus_poller::impl::attempt_succeeded(drivers::poll_answer answer)
+{
+    end_attempt();
+    complete_job({}, {}, std::move(answer));
+}
+
+void bus_poller::impl::abandon_current(std::error_code error)
+{
+    if (attempt_active_)
+        end_attempt();
+
+    fail_waiting_handler(*current_, error);
+    current_.reset();
+}
+
+void bus_poller::impl::on_port_error(std::error_code error, const char* operation)
+{
+    spdlog::warn("bus {}: {} on {} failed: {}; closing the port and reopening in {} ms", bus_.id, operation,
+                 port_->describe(), error.message(), reopen_delay_.count());
+
+    end_attempt();
+    port_->close();
+    schedule_reopen();
+    complete_job(bus_error::transport_failed, std::string("bus port ") + operation + " failed: " + error.message(),
+                 {});
+}
+
+void bus_poller::impl::open_port()
+{
+    const auto error = port_->open();
+    if (!error) {
+        spdlog::info("bus {}: opened {}", bus_.id, port_->describe());
+        reopen_delay_ = options_.reopen_min;
+        open_failure_logged_ = false;
+        return;
+    }
+
+    if (!open_failure_logged_)
+        spdlog::warn("bus {}: cannot open {}: {}; retrying with backoff up to {} ms", bus_.id, port_->describe(),
+                     error.message(), options_.reopen_max.count());
+    else
+        spdlog::debug("bus {}: cannot open {}: {}", bus_.id, port_->describe(), error.message());
+    open_failure_logged_ = true;
+    schedule_reopen();
+}
+
+void bus_poller::impl::schedule_reopen()
+{
+    reopen_timer_.expires_after(reopen_delay_);
+    reopen_delay_ = std::min(reopen_delay_ * 2, options_.reopen_max);
+    reopen_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (ec || self->stopped_)
+            return;
+        self->open_port();
+        self->next_step();
+    });
+}
+
+} // namespace citygate::bus

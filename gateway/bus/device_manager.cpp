@@ -1,0 +1,280 @@
+#include "gateway/bus/device_manager.hpp"
+
+#include "gateway/bus/serial_transport.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <tuple>
+
+namespace citygate::bus {
+
+namespace {
+
+bool same_bus(const config::bus_config& a, const config::bus_config& b)
+{
+    return std::tie(a.id, a.device, a.baud, a.data_bits, a.parity, a.stop_bits, a.response_timeout,
+                    a.inter_frame_gap, a.retries) ==
+           std::tie(b.id, b.device, b.baud, b.data_bits, b.parity, b.stop_bits, b.response_timeout,
+                    b.inter_frame_gap, b.retries);
+}
+
+// Compares what the poller and the codec use; component_code and location
+// only label readings upstream.
+bool same_device(const config::device_config& a, const config::device_config& b)
+{
+    return std::tie(a.id, a.driver, a.bus, a.address, a.poll_interval, a.offline_after, a.options) ==
+           std::tie(b.id, b.driver, b.bus, b.address, b.poll_interval, b.offline_after, b.options);
+}
+
+std::vector<config::device_config> devices_on(const config::config& cfg, std::string_view bus_id)
+{
+    std::vector<config::device_config> out;
+    for (const auto& d : cfg.devices)
+        if (d.bus == bus_id)
+            out.push_back(d);
+    return out;
+}
+
+void append_list(std::string& out, const char* label, const std::vector<std::string>& ids)
+{
+    if (ids.empty())
+        return;
+    out += std::string("; ") + label + ": ";
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        out += (i == 0 ? "" : ", ") + ids[i];
+}
+
+using device_map = std::map<std::string, config::device_config, std::less<>>;
+
+// Devices of a restarted bus: all of them start over, so the ones that
+// existed before count as changed.
+void report_restarted_devices(const device_map& before, const device_map& after, apply_summary& summary)
+{
+    for (const auto& [id, d] : after)
+        (before.contains(id) ? summary.devices_changed : summary.devices_added).push_back(id);
+    for (const auto& [id, d] : before)
+        if (!after.contains(id))
+            summary.devices_removed.push_back(id);
+}
+
+} // namespace
+
+transport_factory serial_transport_factory()
+{
+    return [](boost::asio::io_context& io, const config::bus_config& bus) -> std::unique_ptr<transport> {
+        return std::make_unique<serial_transport>(io, bus);
+    };
+}
+
+bool apply_summary::changed() const noexcept
+{
+    return !buses_added.empty() || !buses_removed.empty() || !buses_changed.empty() || !devices_added.empty() ||
+           !devices_removed.empty() || !devices_changed.empty();
+}
+
+std::string apply_summary::to_string() const
+{
+    auto out = "buses +" + std::to_string(buses_added.size()) + " -" + std::to_string(buses_removed.size()) + " ~" +
+               std::to_string(buses_changed.size()) + ", devices +" + std::to_string(devices_added.size()) + " -" +
+               std::to_string(devices_removed.size()) + " ~" + std::to_string(devices_changed.size()) + ", " +
+               std::to_string(errors.size()) + " errors";
+    append_list(out, "added buses", buses_added);
+    append_list(out, "removed buses", buses_removed);
+    append_list(out, "changed buses", buses_changed);
+    append_list(out, "added devices", devices_added);
+    append_list(out, "removed devices", devices_removed);
+    append_list(out, "changed devices", devices_changed);
+    return out;
+}
+
+struct device_manager::bus_entry {
+    config::bus_config config;
+    std::unique_ptr<bus_poller> poller;
+    std::map<std::string, config::device_config, std::less<>> devices; // the ones running
+};
+
+device_manager::device_manager(boost::asio::io_context& io, const drivers::registry& drivers,
+                               transport_factory make_transport, poller_options options)
+    : io_(io), drivers_(drivers), make_transport_(std::move(make_transport)), options_(options)
+{
+}
+
+device_manager::~device_manager()
+{
+    stop();
+}
+
+void device_manager::on_reading(reading_handler handler) { on_reading_ = std::move(handler); }
+void device_manager::on_event(reading_handler handler) { on_event_ = std::move(handler); }
+
+apply_summary device_manager::apply(const config::config& next)
+{
+    apply_summary summary;
+
+    for (auto it = buses_.begin(); it != buses_.end();) {
+        const bool kept = std::any_of(next.buses.begin(), next.buses.end(),
+                                      [&](const config::bus_config& b) { return b.id == it->first; });
+        if (kept) {
+            ++it;
+            continue;
+        }
+        summary.buses_removed.push_back(it->first);
+        for (const auto& [id, d] : it->second->devices)
+            summary.devices_removed.push_back(id);
+        it->second->poller->stop();
+        it = buses_.erase(it);
+    }
+
+    for (const auto& bus : next.buses) {
+        auto it = buses_.find(bus.id);
+        if (it == buses_.end()) {
+            summary.buses_added.push_back(bus.id);
+            add_bus(bus, devices_on(next, bus.id), summary);
+            for (const auto& [id, d] : buses_.at(bus.id)->devices)
+                summary.devices_added.push_back(id);
+        } else if (!same_bus(it->second->config, bus)) {
+            // New line settings or device path: restart the whole bus.
+            summary.buses_changed.push_back(bus.id);
+            auto old_devices = std::move(it->second->devices);
+            it->second->poller->stop();
+            buses_.erase(it);
+            add_bus(bus, devices_on(next, bus.id), summary);
+            report_restarted_devices(old_devices, buses_.at(bus.id)->devices, summary);
+        } else {
+            sync_devices(*it->second, devices_on(next, bus.id), summary);
+        }
+    }
+
+    device_bus_.clear();
+    for (const auto& [bus_id, entry] : buses_)
+        for (const auto& [device_id, d] : entry->devices)
+            device_bus_.emplace(device_id, bus_id);
+
+    for (const auto& d : next.devices) {
+        if (!buses_.contains(d.bus))
+            summary.errors.push_back("device " + d.id + ": bus \"" + d.bus + "\" is not configured");
+    }
+    for (const auto& e : summary.errors)
+        spdlog::error("devices: {}", e);
+    return summary;
+}
+
+void device_manager::add_bus(const config::bus_config& bus, const std::vector<config::device_config>& devices,
+                             apply_summary& summary)
+{
+    auto entry = std::make_unique<bus_entry>();
+    entry->config = bus;
+    entry->poller = std::make_unique<bus_poller>(io_, bus, make_transport_(io_, bus), options_);
+    entry->poller->on_reading(on_reading_);
+    entry->poller->on_event(on_event_);
+
+    for (const auto& d : devices) {
+        if (add_device(*entry->poller, d, summary))
+            entry->devices.emplace(d.id, d);
+    }
+    entry->poller->start();
+    buses_.emplace(bus.id, std::move(entry));
+}
+
+void device_manager::sync_devices(bus_entry& entry, const std::vector<config::device_config>& devices,
+                                  apply_summary& summary)
+{
+    for (auto it = entry.devices.begin(); it != entry.devices.end();) {
+        const bool kept = std::any_of(devices.begin(), devices.end(),
+                                      [&](const config::device_config& d) { return d.id == it->first; });
+        if (kept) {
+            ++it;
+            continue;
+        }
+        summary.devices_removed.push_back(it->first);
+        entry.poller->remove_device(it->first);
+        it = entry.devices.erase(it);
+    }
+
+    for (const auto& d : devices) {
+        auto it = entry.devices.find(d.id);
+        if (it != entry.devices.end() && same_device(it->second, d))
+            continue;
+
+        const bool existed = it != entry.devices.end();
+        if (existed) {
+            entry.poller->remove_device(d.id);
+            entry.devices.erase(it);
+        }
+        auto& list = existed ? summary.devices_changed : summary.devices_added;
+        const auto errors_before = summary.errors.size();
+        if (add_device(*entry.poller, d, summary)) {
+            entry.devices.emplace(d.id, d);
+        }
+        // A device that now fails validation is reported as an error only.
+        if (summary.errors.size() == errors_before)
+            list.push_back(d.id);
+        else if (existed)
+            summary.devices_removed.push_back(d.id);
+    }
+}
+
+bool device_manager::add_device(bus_poller& poller, const config::device_config& device, apply_summary& summary)
+{
+    const auto* driver = drivers_.find(device.driver);
+    if (driver == nullptr) {
+        summary.errors.push_back("device " + device.id + ": unknown driver \"" + device.driver + "\"");
+        return false;
+    }
+    if (driver->kind() != drivers::driver_kind::polled) {
+        // TODO: push drivers (NB-IoT, LoRaWAN) need a listener instead of a bus poller.
+        summary.errors.push_back("device " + device.id + ": driver \"" + device.driver +
+                                 "\" sends unsolicited frames and cannot be polled on a bus");
+        return false;
+    }
+
+    std::error_code error;
+    auto codec = driver->make_codec(drivers::device_params{device.id, device.address, device.options}, error);
+    if (error || !codec) {
+        summary.errors.push_back("device " + device.id + ": invalid configuration for driver \"" + device.driver +
+                                 "\": " + (error ? error.message() : std::string("no codec")));
+        return false;
+    }
+
+    poller.add_device(make_device_spec(device), std::move(codec));
+    return true;
+}
+
+void device_manager::poll_now(std::string_view device_id, poll_handler handler)
+{
+    auto route = device_bus_.find(device_id);
+    if (route != device_bus_.end()) {
+        auto bus = buses_.find(route->second);
+        if (bus != buses_.end()) {
+            bus->second->poller->poll_now(device_id, std::move(handler));
+            return;
+        }
+    }
+
+    poll_result result;
+    result.device_id = std::string(device_id);
+    boost::asio::post(io_, [handler = std::move(handler), result = std::move(result)]() mutable {
+        handler(bus_error::device_unknown, std::move(result));
+    });
+}
+
+std::vector<device_status> device_manager::device_states() const
+{
+    std::vector<device_status> out;
+    for (const auto& [id, entry] : buses_) {
+        auto states = entry->poller->device_states();
+        out.insert(out.end(), std::make_move_iterator(states.begin()), std::make_move_iterator(states.end()));
+    }
+    std::sort(out.begin(), out.end(), [](const device_status& a, const device_status& b) { return a.id < b.id; });
+    return out;
+}
+
+void device_manager::stop()
+{
+    for (auto& [id, entry] : buses_)
+        entry->poller->stop();
+}
+
+} // namespace citygate::bus

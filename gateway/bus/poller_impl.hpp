@@ -1,0 +1,137 @@
+#pragma once
+// Private state of bus_poller, shared by bus_poller.cpp (schedule, device
+// state, public API) and bus_exchange.cpp (one request/answer transaction).
+// Asynchronous handlers hold a shared_ptr to the impl, so the impl and its
+// transport outlive every operation still in flight after stop().
+
+#include "gateway/bus/bus_poller.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <deque>
+#include <map>
+#include <optional>
+
+namespace citygate::bus {
+
+class bus_poller::impl : public std::enable_shared_from_this<impl> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    impl(boost::asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port, poller_options options);
+
+    // Public API, see bus_poller.
+    void set_reading_handler(reading_handler handler) { on_reading_ = std::move(handler); }
+    void set_event_handler(reading_handler handler) { on_event_ = std::move(handler); }
+    void start();
+    void stop();
+    void add_device(device_spec spec, std::unique_ptr<drivers::device_codec> codec);
+    bool remove_device(std::string_view device_id);
+    bool has_device(std::string_view device_id) const { return devices_.contains(device_id); }
+    void poll_now(std::string_view device_id, poll_handler handler);
+    std::vector<device_status> device_states() const;
+    const config::bus_config& bus() const noexcept { return bus_; }
+
+private:
+    struct device_entry {
+        device_entry(boost::asio::io_context& io, device_spec s, std::unique_ptr<drivers::device_codec> c,
+                     std::uint64_t id)
+            : spec(std::move(s)), codec(std::move(c)), serial(id), timer(io)
+        {
+        }
+
+        device_spec spec;
+        std::unique_ptr<drivers::device_codec> codec;
+        std::uint64_t serial; // tells a re-added device from its predecessor
+        boost::asio::steady_timer timer;
+        bool scheduled_poll_pending = false; // queued or running; the timer is idle meanwhile
+
+        device_state state = device_state::unknown;
+        std::int64_t last_reading_ms = 0;
+        unsigned consecutive_failures = 0;
+        std::string last_error;
+        std::uint64_t polls = 0;
+        std::uint64_t failures = 0;
+        std::uint64_t rejected_frames = 0;
+        std::vector<metric_value> last_alarms;
+    };
+
+    // One poll: the first attempt plus up to bus.retries repeats.
+    struct job {
+        std::string device_id;
+        std::uint64_t device_serial = 0;
+        bool scheduled = false;  // from the device's schedule, not poll_now
+        clock::time_point due{}; // scheduled polls: when it became due
+        poll_handler handler;    // poll_now only
+        std::vector<std::uint8_t> request;
+        unsigned attempts = 0;
+    };
+
+    // bus_poller.cpp: schedule and device state.
+    device_entry* find_device(std::string_view id, std::uint64_t serial);
+    void schedule_first_poll(device_entry& device);
+    void arm_timer(device_entry& device, clock::time_point due);
+    void on_poll_due(std::string_view device_id, std::uint64_t serial);
+    void enqueue_scheduled(device_entry& device, clock::time_point due);
+    void enqueue_due_polls();
+    milliseconds effective_interval(const device_entry& device) const;
+    void complete_job(std::error_code error, const std::string& detail, drivers::poll_answer answer);
+    void record_success(device_entry& device, const drivers::poll_answer& answer);
+    void record_failure(device_entry& device, std::error_code error, const std::string& detail);
+    void set_state(device_entry& device, device_state state);
+    void emit(const reading_handler& handler, reading r);
+    void fail_waiting_handler(job& j, std::error_code error);
+
+    // bus_exchange.cpp: transactions and the port.
+    void next_step();
+    void start_attempt();
+    void on_written(std::uint64_t attempt, std::error_code error);
+    void start_read(std::uint64_t attempt);
+    void on_read(std::uint64_t attempt, std::error_code error, std::size_t bytes);
+    void on_response_timeout(std::uint64_t attempt);
+    void end_attempt();
+    void attempt_failed(std::error_code error, std::string detail);
+    void attempt_succeeded(drivers::poll_answer answer);
+    void abandon_current(std::error_code error);
+    void on_port_error(std::error_code error, const char* operation);
+    void open_port();
+    void schedule_reopen();
+    bool is_stale(std::uint64_t attempt) const { return stopped_ || !attempt_active_ || attempt != attempt_id_; }
+
+    boost::asio::io_context& io_;
+    config::bus_config bus_;
+    std::unique_ptr<transport> port_;
+    poller_options options_;
+    reading_handler on_reading_;
+    reading_handler on_event_;
+
+    std::map<std::string, std::unique_ptr<device_entry>, std::less<>> devices_;
+    std::uint64_t next_device_serial_ = 1;
+    std::size_t next_stagger_slot_ = 0;
+
+    std::deque<job> queue_;
+    std::optional<job> current_;
+    std::size_t on_demand_waiting_ = 0;
+    std::string current_detail_; // why the last attempt of the current job failed
+
+    // Exchange state. attempt_id_ changes with every attempt so handlers of
+    // a finished attempt (late read, cancelled timer) recognise themselves.
+    std::uint64_t attempt_id_ = 0;
+    bool attempt_active_ = false;
+    bool in_gap_ = false;
+    unsigned ops_in_flight_ = 0;
+    std::vector<std::uint8_t> rx_;
+    std::array<std::uint8_t, 256> read_buffer_{};
+    boost::asio::steady_timer response_timer_;
+    boost::asio::steady_timer gap_timer_;
+
+    boost::asio::steady_timer reopen_timer_;
+    milliseconds reopen_delay_;
+    bool open_failure_logged_ = false;
+
+    bool started_ = false;
+    bool stopped_ = false;
+};
+
+} // namespace citygate::bus
