@@ -1,0 +1,60 @@
+#pragma once
+// The citygate subcommands. Each run_* function prints its own output and
+// errors and returns the process exit code (exit_codes.hpp).
+
+#include "gateway/crypto/key_file.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace citygate::cli {
+
+inline constexpr const char* default_socket_path = "/run/citygate/control.sock";
+
+struct daemon_options {
+    std::filesystem::path socket = default_socket_path;
+    bool json = false;
+    std::optional<double> timeout_s; // unset: 10 s, or 40 s for "read" (a bus poll with retries)
+};
+
+int run_status(const daemon_options& options);
+int run_devices(const daemon_options& options);
+int run_read(const daemon_options& options, const std::string& device, bool raw);
+int run_queue(const daemon_options& options);
+
+// Writes a new key file (mode 0600); refuses to overwrite one.
+int run_keygen(const std::filesystem::path& key_file, std::uint32_t key_id);
+
+// Loads a key file, printing the reason on failure (as JSON on stdout too
+// when `as_json`).
+std::optional<crypto::key_set> load_keys(const std::filesystem::path& key_file, bool as_json);
+
+int run_config_check(const std::filesystem::path& file, bool json);
+
+struct envelope_open_options {
+    std::filesystem::path key_file;
+    bool json = false;
+    bool hex = false; // stdin carries hex text rather than raw bytes
+};
+
+int run_envelope_open(const envelope_open_options& options);
+
+struct monitor_options {
+    std::string broker;
+    std::filesystem::path key_file;
+    std::string topic_prefix;  // empty: citygate/v1/+ (every gateway)
+    std::string gateway;       // sets the prefix to citygate/v1/{gateway}
+    bool json = false;
+    std::optional<std::uint64_t> count;  // exit after this many envelopes
+    std::optional<double> timeout_s;     // exit 0 after this many seconds
+    std::string username;
+    std::filesystem::path password_file;
+    std::filesystem::path ca_file;       // for ssl:// brokers; empty: system trust store
+};
+
+int run_monitor(const monitor_options& options);
+
+} // namespace citygate::cli
