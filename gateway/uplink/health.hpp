@@ -1,0 +1,58 @@
+#pragma once
+// The health and status payloads of the uplink contract. Both are plain
+// JSON; neither contains keys nor readings.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace citygate::uplink {
+
+struct lane_queue {
+    std::uint64_t pending_readings = 0; // readings not yet sealed
+    std::uint64_t sealed_batches = 0;   // envelopes waiting for their PUBACK
+    std::uint64_t bytes = 0;            // payload bytes of both
+};
+
+enum class device_state { unknown, online, offline };
+
+struct device_health {
+    std::string id;
+    device_state state = device_state::unknown;
+    std::optional<std::int64_t> last_reading_ms; // ms since the Unix epoch, none before the first reading
+    std::uint32_t consecutive_failures = 0;
+    std::string last_error;                      // empty when the last poll succeeded
+};
+
+struct health_snapshot {
+    std::int64_t ts_ms = 0;             // when the snapshot was taken, ms since the Unix epoch
+    std::uint64_t uptime_s = 0;
+    std::string version;
+    bool clock_trusted = true;          // false while the wall clock is not synchronised
+    lane_queue telemetry;
+    lane_queue event;
+    std::optional<std::uint64_t> oldest_unsent_age_s; // none when nothing is waiting
+    std::uint64_t readings_accepted = 0;
+    std::uint64_t readings_sent = 0;
+    std::uint64_t readings_evicted = 0;
+    double publish_rate_per_s = 0;      // envelopes acknowledged per second since the last snapshot
+    std::uint64_t reconnects = 0;
+    std::optional<std::uint64_t> disk_free_bytes; // none when the data directory cannot be queried
+    std::vector<device_health> devices;
+};
+
+const char* to_string(device_state state) noexcept;
+
+// Serialises a snapshot as the compact JSON object published on
+// {prefix}/health. Keys keep the order of the contract.
+std::string to_json(const health_snapshot& snapshot);
+
+// {"state":"online","version":"…","started_at":<ms>}
+std::string status_online_json(std::string_view version, std::int64_t started_at_ms);
+
+// {"state":"offline","reason":"…"}, with reason "connection-lost" (the Last
+// Will) or "shutdown".
+std::string status_offline_json(std::string_view reason);
+
+} // namespace citygate::uplink
