@@ -49,7 +49,10 @@ const std::error_category& envelope_category() noexcept;
 std::error_code make_error_code(envelope_error e) noexcept;
 
 // Seals `plaintext` with the key file's current key and a fresh random IV.
-// Returns an empty vector and sets `error` on an OpenSSL failure.
+// The key id written is the key's own; header.key_id is ignored. Returns an
+// empty vector and sets `error` when there is no current key
+// (unknown_key_id), the header contains a value open() would reject, the result
+// would exceed envelope_max_size (too_long) or OpenSSL fails (crypto_failure).
 std::vector<std::uint8_t> seal(const key_set& keys, const envelope_header& header,
                                std::span<const std::uint8_t> plaintext, std::error_code& error);
 
@@ -65,7 +68,7 @@ struct opened_envelope {
 
 // Checks magic, version, suite, content type, flags, length and the tag
 // (constant time) before decrypting, then the padding. Never throws on
-// input bytes.
+// input bytes. On failure `out` is left unchanged.
 bool open(const key_set& keys, std::span<const std::uint8_t> bytes, opened_envelope& out, std::error_code& error);
 
 } // namespace citygate::crypto

@@ -24,9 +24,18 @@ struct key {
     std::array<std::uint8_t, 32> mac_key{};
 };
 
+// Wipes its keys on destruction (OPENSSL_cleanse). Copies made elsewhere
+// are not tracked, so pass a key_set by reference.
 struct key_set {
     std::uint32_t current = 0; // id used for sealing
     std::vector<key> keys;
+
+    key_set() = default;
+    key_set(const key_set&) = default;
+    key_set(key_set&&) noexcept = default;
+    key_set& operator=(const key_set&) = default;
+    key_set& operator=(key_set&&) noexcept = default;
+    ~key_set();
 
     const key* find(std::uint32_t id) const;
     const key* current_key() const { return find(current); }
@@ -38,7 +47,9 @@ enum class key_file_error {
     parse_error,
     invalid_key,          // wrong length or not hex
     duplicate_id,
-    no_current_key,       // `current` names no listed key
+    no_current_key,       // `current` is missing or names no listed key
+    read_failed,          // exists but cannot be opened or read, or is not a regular file
+    random_failed,        // the CSPRNG failed while generating a key
 };
 
 const std::error_category& key_file_category() noexcept;
@@ -49,7 +60,8 @@ std::error_code make_error_code(key_file_error e) noexcept;
 std::optional<key_set> load_key_file(const std::filesystem::path& path, std::error_code& error, std::string& detail);
 
 // Writes a new key file with one fresh random key (mode 0600, refuses to
-// overwrite an existing file).
+// overwrite an existing file). Returns std::errc::file_exists when the file
+// exists, another errno value on an I/O failure, or key_file_error::random_failed.
 std::error_code generate_key_file(const std::filesystem::path& path, std::uint32_t id);
 
 } // namespace citygate::crypto
