@@ -10,15 +10,18 @@ namespace citygate::daemon {
 store::seal_function make_sealer(std::string gateway_id, const crypto::key_set& keys,
                                  std::function<std::int64_t()> now_ms, seal_counters& counters)
 {
-    return [gateway_id = std::move(gateway_id), &keys, now_ms = std::move(now_ms), &counters](
-               citygate::lane lane, std::uint64_t sequence, std::span<const reading> readings,
-               std::vector<std::uint8_t>& out) {
-        auto plaintext = senml::encode_json(gateway_id, readings);
+    // The outbox retries a failed batch on every pass, so the same failure
+    // is logged at ERROR once and then only when the error changes.
+    return [gateway_id = std::move(gateway_id), &keys, now_ms = std::move(now_ms), &counters,
+            last_logged = std::error_code{}](citygate::lane lane, std::uint64_t sequence,
+                                             std::span<const reading> readings,
+                                             std::vector<std::uint8_t>& out) mutable {
+        const auto plaintext = senml::encode_json(gateway_id, readings);
 
         crypto::envelope_header header;
         header.content = crypto::content_type::senml_json;
         header.flags = lane == citygate::lane::event ? 1 : 0;
-        header.key_id = keys.current;
+        header.key_id = keys.current; // informational: seal() writes the current key's own id
         header.sequence = sequence;
         header.sealed_at_ms = now_ms();
 
@@ -26,10 +29,15 @@ store::seal_function make_sealer(std::string gateway_id, const crypto::key_set& 
         out = crypto::seal(keys, header, plaintext, error);
         if (error) {
             ++counters.failures;
-            spdlog::error("gateway {}: sealing batch {} with key id {} failed: {}", gateway_id, sequence,
-                          keys.current, error.message());
+            const auto level = error == last_logged ? spdlog::level::debug : spdlog::level::err;
+            spdlog::log(level, "gateway {}: sealing batch {} ({} readings) with key id {} failed: {} ({} failures)",
+                        gateway_id, sequence, readings.size(), keys.current, error.message(), counters.failures);
+            last_logged = error;
             return false;
         }
+        if (last_logged)
+            spdlog::info("gateway {}: sealing works again from batch {}", gateway_id, sequence);
+        last_logged.clear();
         ++counters.sealed;
         return true;
     };
