@@ -131,8 +131,8 @@ std::error_code cjt188_device_codec::check_reply(const cjt188::reply& r) const
 
 proto::decode_result<poll_answer> cjt188_device_codec::decode_answer(std::span<const std::uint8_t> bytes) const
 {
-    // The core calls this again with the whole buffer after every read, so
-    // counts of one pass reach stats_ only with a final result; a need_more
+    // The core calls this again with the whole buffer after every read. Counts
+    // of one pass reach stats_ only with a final result, because a need_more
     // pass would otherwise count the same line noise once per read.
     cjt188::counters pass;
     auto result = decode_pass(bytes, pass);

@@ -206,7 +206,7 @@ std::optional<std::vector<std::uint8_t>> answer(simulator& sim, const cjt188::re
     return answer_read_address(sim, req);
 }
 
-// Decodes every complete request in `buffer`, answers it, and drops what was used.
+// Decodes every complete request in `buffer`, writes the reply, and drops what was used.
 bool serve_buffer(simulator& sim, int fd, std::vector<std::uint8_t>& buffer)
 {
     for (;;) {
@@ -314,7 +314,7 @@ void add_options(CLI::App& app, options& opts)
     app.add_option("--start", opts.start, "Volume of the first answer, m3")->capture_default_str();
     app.add_option("--step", opts.step, "Volume added after each answer, m3")->capture_default_str();
     app.add_option("--drop-every", opts.drop_every, "Leave every Nth read-data request unanswered (0: never)");
-    app.add_option("--log", opts.log_path, "Append one line \"ADDRESS VOLUME\" per answer to this file");
+    app.add_option("--log", opts.log_path, "Append one line \"ADDRESS VOLUME\" per read-data reply to this file");
     app.add_option("--log-level", opts.log_level, "spdlog level: trace, debug, info, warn, error")
         ->capture_default_str();
     app.add_flag("--decode", opts.decode, "Decode hex replies from stdin and print \"ADDRESS VOLUME\" lines");
