@@ -24,8 +24,8 @@ using action_fn = std::function<int()>;
 // Translates CLI11's own words in --help output.
 void translate_help(CLI::App& app) {
     auto formatter = std::make_shared<CLI::Formatter>();
-    for (const char* label : {"Usage", "OPTIONS", "SUBCOMMAND", "SUBCOMMANDS", "Positionals", "REQUIRED", "Needs",
-                              "Excludes", "Env", "TEXT", "INT", "UINT", "FLOAT", "FILE", "PATH"}) {
+    for (const char* label : {N_("Usage"), N_("OPTIONS"), N_("SUBCOMMAND"), N_("SUBCOMMANDS"), N_("Positionals"),
+                              N_("REQUIRED"), N_("Needs"), N_("Excludes"), N_("Env")}) {
         formatter->label(label, ::gettext(label));
     }
     app.formatter(formatter);

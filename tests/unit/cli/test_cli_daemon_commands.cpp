@@ -1,0 +1,191 @@
+// status, devices, read and queue of the real citygate binary against a
+// control server with a scripted handler on a temporary socket.
+
+#include "cli_runner.hpp"
+#include "tests/unit/control/control_fixture.hpp"
+
+#include "gateway/control/protocol.hpp"
+
+#include <doctest/doctest.h>
+
+using citygate::cli::test::run_cli;
+using citygate::control::test::running_server;
+namespace control = citygate::control;
+using nlohmann::json;
+
+namespace {
+
+json status_result() {
+    return {{"gateway_id", "cl-gw-01"},
+            {"version", "0.1.0"},
+            {"uptime_s", 93784},
+            {"started_at_ms", 1700000000000},
+            {"clock_trusted", false},
+            {"uplink", {{"connected", true}, {"broker", "tcp://127.0.0.1:1883"}, {"reconnects", 2}}},
+            {"devices_total", 3},
+            {"devices_online", 2}};
+}
+
+json devices_result() {
+    return {{"devices",
+             {{{"id", "wm-01"}, {"driver", "cjt188"}, {"bus", "rs485-1"}, {"address", "00000000000001"},
+               {"state", "online"}, {"last_reading_ms", 1700000000000}, {"consecutive_failures", 0},
+               {"last_error", ""}},
+              {{"id", "wm-02"}, {"driver", "cjt188"}, {"bus", "rs485-1"}, {"address", "00000000000002"},
+               {"state", "offline"}, {"last_reading_ms", nullptr}, {"consecutive_failures", 5},
+               {"last_error", "no answer"}}}}};
+}
+
+json read_result(bool raw) {
+    return {{"device", "wm-01"},
+            {"ts_ms", 1700000000000},
+            {"values",
+             {{{"metric", "volume"}, {"unit", "m3"}, {"value", 12.5}},
+              {{"metric", "valve_open"}, {"unit", ""}, {"value", true}}}},
+            {"request_hex", raw ? "fefe6810" : ""},
+            {"response_hex", raw ? "fefe6890" : ""}};
+}
+
+json queue_result() {
+    return {{"telemetry", {{"pending_rows", 7}, {"sealed_rows", 2}, {"bytes", 4096}}},
+            {"event", {{"pending_rows", 1}, {"sealed_rows", 0}, {"bytes", 128}}},
+            {"oldest_unsent_ms", 1700000000000},
+            {"accepted", 100},
+            {"sent", 90},
+            {"evicted", 0},
+            {"next_sequence", 43},
+            {"in_flight", 1}};
+}
+
+// A daemon stand-in: answers each command with the shapes of protocol.hpp;
+// "read" of any device other than wm-01 is device_not_found.
+void fake_daemon(const json& request, const control::reply_fn& reply) {
+    const auto cmd = request["cmd"].get<std::string>();
+    if (cmd == "status") {
+        reply(control::make_result(status_result()));
+    } else if (cmd == "devices") {
+        reply(control::make_result(devices_result()));
+    } else if (cmd == "queue") {
+        reply(control::make_result(queue_result()));
+    } else if (request["device"] != "wm-01") {
+        reply(control::make_error(control::errc::device_not_found, "no device " + request["device"].get<std::string>()));
+    } else {
+        reply(control::make_result(read_result(request.value("raw", false))));
+    }
+}
+
+std::vector<std::string> args(running_server& server, std::vector<std::string> words) {
+    words.push_back("--socket");
+    words.push_back(server.path().string());
+    return words;
+}
+
+} // namespace
+
+TEST_CASE("status renders gateway, uptime, clock warning and uplink") {
+    running_server server(fake_daemon);
+    const auto result = run_cli(args(server, {"status"}));
+
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find("cl-gw-01") != std::string::npos);
+    CHECK(result.out.find("1d 02:03:04 (since 2023-11-14 22:13:20)") != std::string::npos);
+    CHECK(result.out.find("NOT synchronised") != std::string::npos);
+    CHECK(result.out.find("connected to tcp://127.0.0.1:1883 (reconnects: 2)") != std::string::npos);
+    CHECK(result.out.find("2 of 3 online") != std::string::npos);
+}
+
+TEST_CASE("status --json prints the daemon's result unchanged") {
+    running_server server(fake_daemon);
+    const auto result = run_cli(args(server, {"status", "--json"}));
+
+    CHECK(result.exit_code == 0);
+    CHECK(json::parse(result.out) == status_result());
+}
+
+TEST_CASE("devices renders one aligned row per device") {
+    running_server server(fake_daemon);
+    const auto result = run_cli(args(server, {"devices"}));
+
+    CHECK(result.exit_code == 0);
+    std::istringstream lines(result.out);
+    std::string header, first, second;
+    std::getline(lines, header);
+    std::getline(lines, first);
+    std::getline(lines, second);
+    CHECK(header.rfind("DEVICE  DRIVER  BUS      ADDRESS         STATE", 0) == 0);
+    CHECK(first.rfind("wm-01   cjt188  rs485-1  00000000000001  online   2023-11-14 22:13:20", 0) == 0);
+    CHECK(second.find("offline") != std::string::npos);
+    CHECK(second.find("never") != std::string::npos);
+    CHECK(second.find("no answer") != std::string::npos);
+}
+
+TEST_CASE("devices --json keeps nulls for scripts") {
+    running_server server(fake_daemon);
+    const auto result = run_cli(args(server, {"devices", "--json"}));
+
+    CHECK(result.exit_code == 0);
+    CHECK(json::parse(result.out) == devices_result());
+}
+
+TEST_CASE("read shows values and the raw frames only with --raw") {
+    running_server server(fake_daemon);
+    const auto plain = run_cli(args(server, {"read", "wm-01"}));
+    const auto raw = run_cli(args(server, {"read", "wm-01", "--raw"}));
+
+    CHECK(plain.exit_code == 0);
+    CHECK(plain.out.find("Device wm-01, read at 2023-11-14 22:13:20") != std::string::npos);
+    CHECK(plain.out.find("volume      12.5   m3") != std::string::npos);
+    CHECK(plain.out.find("valve_open  true") != std::string::npos);
+    CHECK(plain.out.find("Request frame") == std::string::npos);
+    CHECK(raw.exit_code == 0);
+    CHECK(raw.out.find("Request frame:  fefe6810") != std::string::npos);
+    CHECK(raw.out.find("Response frame: fefe6890") != std::string::npos);
+}
+
+TEST_CASE("read of an unknown device exits 1 with the daemon's error code") {
+    running_server server(fake_daemon);
+    const auto text = run_cli(args(server, {"read", "wm-99"}));
+    const auto as_json = run_cli(args(server, {"read", "wm-99", "--json"}));
+
+    CHECK(text.exit_code == 1);
+    CHECK(text.err.find("device 'wm-99' is not configured") != std::string::npos);
+    CHECK(text.err.find("[device_not_found]") != std::string::npos);
+    CHECK(as_json.exit_code == 1);
+    CHECK(json::parse(as_json.out)["error"]["code"] == "device_not_found");
+}
+
+TEST_CASE("queue renders both lanes and the counters") {
+    running_server server(fake_daemon);
+    const auto text = run_cli(args(server, {"queue"}));
+    const auto as_json = run_cli(args(server, {"queue", "--json"}));
+
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("event      1             0            128") != std::string::npos);
+    CHECK(text.out.find("telemetry  7             2            4096") != std::string::npos);
+    CHECK(text.out.find("Oldest unsent reading  2023-11-14 22:13:20") != std::string::npos);
+    CHECK(text.out.find("Next sequence          43") != std::string::npos);
+    CHECK(json::parse(as_json.out) == queue_result());
+}
+
+TEST_CASE("a missing socket exits 3 and says the file does not exist") {
+    const auto text = run_cli({"status", "--socket", "/tmp/cg-no-such-dir/control.sock"});
+    const auto as_json = run_cli({"queue", "--json", "--socket", "/tmp/cg-no-such-dir/control.sock"});
+
+    CHECK(text.exit_code == 3);
+    CHECK(text.err.find("the socket file does not exist") != std::string::npos);
+    CHECK(as_json.exit_code == 3);
+    CHECK(json::parse(as_json.out)["error"]["code"] == "not_reachable");
+}
+
+TEST_CASE("a daemon that never answers exits 3 after --timeout") {
+    running_server server([](const json&, const control::reply_fn&) {});
+    const auto result = run_cli(args(server, {"status", "--timeout", "0.3"}));
+
+    CHECK(result.exit_code == 3);
+    CHECK(result.err.find("did not answer within 0.3 s") != std::string::npos);
+}
+
+TEST_CASE("an unknown subcommand or missing argument exits 2") {
+    CHECK(run_cli({"read"}).exit_code == 2);
+    CHECK(run_cli({"frobnicate"}).exit_code == 2);
+}
