@@ -150,7 +150,8 @@ void on_message(monitor_state& state, const mqtt::const_message_ptr& message) {
 }
 
 void subscribe_all(mqtt::async_client& client, const std::string& prefix) {
-    for (const char* leaf : {"telemetry", "event", "status", "health"}) {
+    // Status first, so a retained state is shown before the first envelope.
+    for (const char* leaf : {"status", "health", "telemetry", "event"}) {
         try {
             client.subscribe(prefix + "/" + leaf, 1);
         } catch (const mqtt::exception& e) {
