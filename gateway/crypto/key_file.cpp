@@ -146,24 +146,56 @@ std::optional<std::string> read_secret_file(const load_failure& fail) {
     return text;
 }
 
+bool is_hex_digit(char c) { return hex_digit(c) >= 0; }
+
+// toml++ quotes the offending token in its parse errors, and for a key
+// written without quotes ("enc_key = 0x0123...") that token is the key.
+// Quoted tokens longer than one character and runs of 8 or more hex
+// digits are replaced, so the message keeps its position and reason only.
+std::string redact_parse_error(std::string_view description) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < description.size()) {
+        if (description[i] == '\'') {
+            const std::size_t close = description.find('\'', i + 1);
+            if (close != std::string_view::npos && close - i > 2) {
+                out += "'<redacted>'";
+                i = close + 1;
+                continue;
+            }
+        }
+        std::size_t run = i;
+        while (run < description.size() && is_hex_digit(description[run]))
+            ++run;
+        if (run - i >= 8) {
+            out += "<redacted>";
+            i = run;
+            continue;
+        }
+        out.append(description.substr(i, std::max<std::size_t>(run - i, 1)));
+        i += std::max<std::size_t>(run - i, 1);
+    }
+    return out;
+}
+
+std::nullopt_t fail_parse(const load_failure& fail, const toml::parse_error& error) {
+    const auto& where = error.source().begin;
+    return fail(key_file_error::parse_error, "line " + std::to_string(where.line) + ", column " +
+                                                  std::to_string(where.column) + ": " +
+                                                  redact_parse_error(error.description()));
+}
+
 std::optional<toml::table> parse_toml(std::string_view text, const load_failure& fail) {
 #if TOML_EXCEPTIONS
     try {
         return toml::parse(text, fail.path.string());
     } catch (const toml::parse_error& e) {
-        const auto& where = e.source().begin;
-        return fail(key_file_error::parse_error, "line " + std::to_string(where.line) + ", column " +
-                                                      std::to_string(where.column) + ": " +
-                                                      std::string(e.description()));
+        return fail_parse(fail, e);
     }
 #else
     toml::parse_result result = toml::parse(text, fail.path.string());
-    if (!result) {
-        const auto& where = result.error().source().begin;
-        return fail(key_file_error::parse_error, "line " + std::to_string(where.line) + ", column " +
-                                                      std::to_string(where.column) + ": " +
-                                                      std::string(result.error().description()));
-    }
+    if (!result)
+        return fail_parse(fail, result.error());
     return std::move(result).table();
 #endif
 }

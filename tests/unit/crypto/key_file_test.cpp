@@ -135,6 +135,28 @@ TEST_CASE("key file that is not TOML names the line") {
     CHECK(outcome.detail.find("line 2") != std::string::npos);
 }
 
+TEST_CASE("key file parse error hides unquoted keys") {
+    // toml++ quotes the token it failed on, which here is the key itself.
+    struct malformed {
+        std::string value; // right side of "enc_key = "
+        std::string secret;
+    };
+    const malformed cases[] = {
+        {std::string("0x") + enc_hex, "445566778899"},
+        {enc_hex, "445566778899"},
+        {"9112233445566778899112233", "445566778899"},
+        {std::string("\"") + enc_hex + "\"\" x", "445566778899"},
+    };
+    temp_dir dir;
+    for (const malformed& c : cases) {
+        CAPTURE(c.value);
+        const auto outcome = load(write_key_file(dir, "current = 1\n[[key]]\nid = 1\nenc_key = " + c.value + "\n"));
+        CHECK(outcome.error == key_file_error::parse_error);
+        CHECK(outcome.detail.find("line 4") != std::string::npos);
+        CHECK(outcome.detail.find(c.secret) == std::string::npos);
+    }
+}
+
 TEST_CASE("key file malformed keys are named") {
     struct malformed {
         const char* name;
