@@ -145,6 +145,7 @@ struct mqtt_uplink::impl : std::enable_shared_from_this<mqtt_uplink::impl> {
     void schedule_reconnect();
     void handle_success(action kind, std::uintptr_t tag, const std::string& uri, int version);
     void handle_failure(action kind, std::uintptr_t tag, const std::string& reason);
+    void log_connect_failure(const std::string& reason);
     void handle_connected(const std::string& uri, int version);
     void handle_link_lost(const std::string& reason);
     void handle_publish_done(std::uintptr_t tag, const std::string* failure);
@@ -174,6 +175,7 @@ struct mqtt_uplink::impl : std::enable_shared_from_this<mqtt_uplink::impl> {
     boost::asio::steady_timer reconnect_timer{io};
     boost::asio::steady_timer stop_timer{io};
     reconnect_backoff backoff{config.reconnect_min, config.reconnect_max};
+    std::uint64_t failures_in_row = 0;
 
     bool started = false;
     bool connected = false;
@@ -196,6 +198,10 @@ mqtt_uplink::impl::impl(boost::asio::io_context& io_context, const config::uplin
 
     topics = make_topics(gateway_id, config.topic_prefix);
     options = make_client_options(config, gateway_id, topics);
+
+    if (options.tls_unverified)
+        spdlog::warn("uplink {}: TLS server certificate verification is disabled (uplink.tls.verify = false)",
+                     options.client_id);
 
     gate = std::make_shared<callback_gate>(io);
     connect_listener = std::make_shared<listener>(gate, action::connect);
@@ -221,18 +227,19 @@ mqtt_uplink::impl::~impl()
         return;
     client->disable_callbacks();
 
-    // Destroying a connected Paho client sends a plain DISCONNECT, after
-    // which the broker drops the Last Will. MQTT 5 can ask for the Will
-    // instead, so the retained status does not stay "online".
-    if (connected && options.mqtt_version == 5) {
+    // Destroying a connected Paho client sends a DISCONNECT, after which the
+    // broker drops the Last Will. Paho C++ 1.2 leaves struct_version 0 in its
+    // disconnect options, so the MQTT 5 reason "disconnect with Will" never
+    // reaches the broker (seen with Paho C 1.3.12 and mosquitto 2.0.11).
+    // Publishing the Will's payload here keeps the status from staying
+    // "online".
+    if (connected) {
         try {
-            auto token = client->disconnect(mqtt::disconnect_options_builder()
-                                                .timeout(std::chrono::milliseconds(500))
-                                                .reason_code(mqtt::ReasonCode::DISCONNECT_WITH_WILL_MESSAGE)
-                                                .finalize());
-            token->wait_for(std::chrono::seconds(1));
+            const std::string will = status_offline_json("connection-lost");
+            client->publish(topics.status, will.data(), will.size(), 1, true)->wait_for(std::chrono::seconds(1));
         } catch (const mqtt::exception& e) {
-            spdlog::debug("uplink {}: disconnect with Will: {}", options.client_id, e.what());
+            spdlog::warn("uplink {}: offline status before teardown not sent to {}: {}", options.client_id,
+                         counters.broker_uri, e.what());
         }
     }
 }
@@ -264,10 +271,6 @@ void mqtt_uplink::impl::connect()
 {
     if (stopping || connected || connecting)
         return;
-
-    if (options.tls_unverified)
-        spdlog::warn("uplink {}: TLS server certificate verification is disabled (uplink.tls.verify = false)",
-                     options.client_id);
 
     connecting = true;
     ++connect_generation;
@@ -322,7 +325,7 @@ void mqtt_uplink::impl::handle_failure(action kind, std::uintptr_t tag, const st
             return;
         connecting = false;
         ++counters.connect_failures;
-        spdlog::warn("uplink {}: connection to {} failed: {}", options.client_id, broker_list(config.brokers), reason);
+        log_connect_failure(reason);
         schedule_reconnect();
         break;
     case action::publish:
@@ -333,6 +336,17 @@ void mqtt_uplink::impl::handle_failure(action kind, std::uintptr_t tag, const st
             finish_stop();
         break;
     }
+}
+
+// Logs the 1st, 2nd, 4th, 8th, ... failure in a row at WARN and the others
+// at DEBUG, so a broker that stays down does not flood the log.
+void mqtt_uplink::impl::log_connect_failure(const std::string& reason)
+{
+    ++failures_in_row;
+    const bool power_of_two = (failures_in_row & (failures_in_row - 1)) == 0;
+    const auto level = power_of_two ? spdlog::level::warn : spdlog::level::debug;
+    spdlog::log(level, "uplink {}: connection to {} failed ({} in a row): {}", options.client_id,
+                broker_list(config.brokers), failures_in_row, reason);
 }
 
 void mqtt_uplink::impl::handle_connected(const std::string& uri, int mqtt_version)
@@ -346,6 +360,7 @@ void mqtt_uplink::impl::handle_connected(const std::string& uri, int mqtt_versio
 
     connected = true;
     backoff.reset();
+    failures_in_row = 0;
     if (counters.connects > 0)
         ++counters.reconnects;
     ++counters.connects;

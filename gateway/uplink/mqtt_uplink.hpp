@@ -50,10 +50,10 @@ public:
     mqtt_uplink(boost::asio::io_context& io, const config::uplink_config& config, std::string gateway_id,
                 std::string version, uplink_callbacks callbacks);
 
-    // Disconnects without the shutdown status. With MQTT 5 the DISCONNECT
-    // asks the broker to publish the Last Will; with MQTT 3.1.1 the broker
-    // discards it and the retained status stays "online". Call stop() first
-    // for an orderly shutdown.
+    // Disconnects without the shutdown status: when the link is up, it
+    // publishes the Last Will's payload itself (waiting at most 1 s for the
+    // PUBACK), because the broker drops the Will on a DISCONNECT. Call
+    // stop() first for an orderly shutdown.
     ~mqtt_uplink();
 
     mqtt_uplink(const mqtt_uplink&) = delete;
