@@ -243,3 +243,27 @@ TEST_CASE("IPv6 loopback broker: connect and publish over [::1]")
     REQUIRE(run_until(io, [&] { return acked.size() == 1; }, 5s));
     CHECK(subscriber.wait_for(topic_and_payload("citygate/v1/" + id + "/telemetry", as_string(payload)), 5s));
 }
+
+TEST_CASE("destroyed link: retained status becomes connection-lost")
+{
+    mosquitto_fixture broker;
+    boost::asio::io_context io;
+
+    for (const int mqtt_version : {4, 5}) {
+        CAPTURE(mqtt_version);
+        const std::string id = unique_gateway_id();
+        mqtt_subscriber subscriber(broker.uri(), status_topic(id));
+
+        {
+            mqtt_uplink link(io, test_uplink_config(broker.uri(), mqtt_version), id, gateway_version, {});
+            link.start();
+            REQUIRE(run_until(io, [&] { return link.connected(); }, 5s));
+            run_for(io, 200ms); // the online status PUBACK
+        } // destroyed without stop()
+
+        const std::string will = R"({"state":"offline","reason":"connection-lost"})";
+        const bool will_seen = subscriber.wait_for(topic_and_payload(status_topic(id), will), 5s) != nullptr;
+        INFO("mosquitto log:\n" << broker.log_text());
+        CHECK(will_seen);
+    }
+}
