@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <thread>
 #include <unistd.h>
 
 namespace citygate::cli {

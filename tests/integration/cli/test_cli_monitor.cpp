@@ -74,7 +74,7 @@ public:
         return -1;
     }
 
-    // Waits until stderr holds `count` lines containing `text`.
+    // Waits until stderr contains `text` at least `count` times.
     bool wait_for_err(const std::string& text, std::size_t count, std::chrono::milliseconds timeout) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         while (std::chrono::steady_clock::now() < deadline) {

@@ -57,7 +57,7 @@ json queue_result() {
             {"in_flight", 1}};
 }
 
-// A daemon stand-in: answers each command with the shapes of protocol.hpp;
+// A daemon stand-in that replies to each command with the shapes of protocol.hpp;
 // "read" of any device other than wm-01 is device_not_found.
 void fake_daemon(const json& request, const control::reply_fn& reply) {
     const auto cmd = request["cmd"].get<std::string>();

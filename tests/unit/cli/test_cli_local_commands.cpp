@@ -156,7 +156,7 @@ TEST_CASE("envelope open rejects a tampered envelope with bad_tag") {
     CHECK(result.err.find("HMAC-SM3 tag does not match") != std::string::npos);
 }
 
-TEST_CASE("envelope open with another key file fails on the tag or the key id") {
+TEST_CASE("envelope open with wrong key file") {
     temp_dir dir;
     const auto keys = make_keys(dir / "keys.toml");
     make_keys(dir / "other.toml");
