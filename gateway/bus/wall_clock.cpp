@@ -37,6 +37,9 @@ std::chrono::system_clock::time_point wall_clock_floor()
     return std::chrono::system_clock::time_point{std::chrono::seconds{CITYGATE_WALL_CLOCK_FLOOR_S}};
 }
 
+// TODO: a box that restores its last shutdown time at boot (no RTC, e.g.
+// systemd-timesyncd's clock file) passes this check before NTP has synced;
+// the kernel's sync status (adjtimex, STA_UNSYNC) would catch that case.
 bool wall_clock_trusted()
 {
     return wall_clock_now() >= wall_clock_floor();
