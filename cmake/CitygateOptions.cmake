@@ -41,6 +41,19 @@ function(citygate_add_unit_test name)
   set_tests_properties(${name} PROPERTIES LABELS "unit;${ARG_LABELS}" TIMEOUT 120)
 endfunction()
 
+# Adds a doctest executable NAME that runs real peers (processes, sockets),
+# labelled "integration" and given more time than a unit test.
+function(citygate_add_integration_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE citygate::build_flags citygate::doctest_main ${ARG_DEPS})
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "integration;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+endfunction()
+
 # Adds a libFuzzer target NAME built from SOURCES, with its seed corpus in CORPUS.
 function(citygate_add_fuzzer name)
   cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;DEPS" ${ARGN})

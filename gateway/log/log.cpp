@@ -28,7 +28,10 @@ bool init(std::string_view program, std::string_view level)
         logger = std::make_shared<spdlog::logger>(std::string(program), std::move(sink));
         logger->set_pattern("%v");
     } else {
-        logger = spdlog::stderr_color_mt(std::string(program));
+        // Not registered by name, so init() may run again once the config
+        // file has named the level.
+        auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+        logger = std::make_shared<spdlog::logger>(std::string(program), std::move(sink));
         logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
     }
     spdlog::set_default_logger(logger);

@@ -11,7 +11,7 @@
 
 namespace citygate::log {
 
-// Installs the default logger. `level` is a spdlog level name ("info",
+// Installs the default logger, replacing any earlier one. `level` is a spdlog level name ("info",
 // "debug", ...); an unknown name falls back to "info" and returns false.
 bool init(std::string_view program, std::string_view level);
 

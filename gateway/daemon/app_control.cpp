@@ -1,0 +1,142 @@
+// Commands of the control socket (gateway/control/protocol.hpp has the
+// request and result shapes). The server has already validated the request.
+
+#include "gateway/daemon/app.hpp"
+
+#include "gateway/bus/device_manager.hpp"
+#include "gateway/bus/wall_clock.hpp"
+#include "gateway/control/protocol.hpp"
+#include "gateway/store/outbox.hpp"
+#include "gateway/uplink/forwarder.hpp"
+#include "gateway/uplink/mqtt_uplink.hpp"
+#include "protocols/common/hex.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace citygate::daemon {
+
+namespace {
+
+nlohmann::json to_json(const metric_data& value)
+{
+    return std::visit([](const auto& v) { return nlohmann::json(v); }, value);
+}
+
+nlohmann::json lane_json(const store::lane_depth& depth)
+{
+    return {{"pending_rows", depth.pending_rows}, {"sealed_rows", depth.sealed_rows}, {"bytes", depth.bytes}};
+}
+
+nlohmann::json ms_or_null(std::int64_t ms) { return ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(ms); }
+
+} // namespace
+
+void app::handle_control(const nlohmann::json& request, std::function<void(nlohmann::json)> reply)
+{
+    if (stopping_) {
+        reply(control::make_error(control::errc::shutting_down, "citygated is stopping"));
+        return;
+    }
+
+    const auto command = request.at("cmd").get<std::string>();
+    if (command == "status")
+        reply(control::make_result(status_result()));
+    else if (command == "devices")
+        reply(control::make_result(devices_result()));
+    else if (command == "queue")
+        reply(control::make_result(queue_result()));
+    else if (command == "read")
+        read_device(request.at("device").get<std::string>(), request.value("raw", false), std::move(reply));
+    else
+        reply(control::make_error(control::errc::unknown_command, "unknown command " + command));
+}
+
+nlohmann::json app::status_result() const
+{
+    const auto states = devices_->device_states();
+    std::size_t online = 0;
+    for (const auto& device : states)
+        online += device.state == bus::device_state::online ? 1 : 0;
+
+    const auto uplink_stats = uplink_->stats();
+    const auto uptime = std::chrono::steady_clock::now() - started_steady_;
+    return {
+        {"gateway_id", config_.gateway.id},
+        {"version", version()},
+        {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
+        {"started_at_ms", started_at_ms_},
+        {"clock_trusted", bus::wall_clock_trusted()},
+        {"uplink",
+         {{"connected", uplink_->connected()},
+          {"broker", uplink_stats.broker_uri},
+          {"reconnects", uplink_stats.reconnects}}},
+        {"devices_total", states.size()},
+        {"devices_online", online},
+    };
+}
+
+nlohmann::json app::devices_result() const
+{
+    auto list = nlohmann::json::array();
+    for (const auto& device : devices_->device_states()) {
+        list.push_back({
+            {"id", device.id},
+            {"driver", device.driver},
+            {"bus", device.bus},
+            {"address", device.address},
+            {"state", std::string(bus::to_string(device.state))},
+            {"last_reading_ms", ms_or_null(device.last_reading_ms)},
+            {"consecutive_failures", device.consecutive_failures},
+            {"last_error", device.last_error},
+        });
+    }
+    return {{"devices", std::move(list)}};
+}
+
+nlohmann::json app::queue_result()
+{
+    const auto stats = outbox_->read_stats();
+    return {
+        {"telemetry", lane_json(stats.telemetry)},
+        {"event", lane_json(stats.event)},
+        {"oldest_unsent_ms", ms_or_null(stats.oldest_unsent_ms)},
+        {"accepted", stats.accepted},
+        {"sent", stats.sent},
+        {"evicted", stats.evicted},
+        {"next_sequence", stats.next_sequence},
+        {"in_flight", forwarder_->in_flight()},
+    };
+}
+
+void app::read_device(const std::string& device_id, bool raw, std::function<void(nlohmann::json)> reply)
+{
+    spdlog::info("device {}: on-demand read requested over the control socket", device_id);
+    devices_->poll_now(device_id, [device_id, raw, reply = std::move(reply)](std::error_code error,
+                                                                             bus::poll_result result) {
+        if (error == bus::bus_error::device_unknown) {
+            reply(control::make_error(control::errc::device_not_found, "no device with id " + device_id));
+            return;
+        }
+        if (error) {
+            auto message = error.message();
+            if (!result.error_detail.empty())
+                message += ": " + result.error_detail;
+            reply(control::make_error(control::errc::read_failed, message));
+            return;
+        }
+
+        auto values = nlohmann::json::array();
+        for (const auto& value : result.answer.values)
+            values.push_back({{"metric", value.metric}, {"unit", value.unit}, {"value", to_json(value.value)}});
+        reply(control::make_result({
+            {"device", device_id},
+            {"ts_ms", bus::wall_clock_now_ms()},
+            {"values", std::move(values)},
+            {"request_hex", raw ? proto::to_hex(result.request) : std::string()},
+            {"response_hex", raw ? proto::to_hex(result.response) : std::string()},
+        }));
+    });
+}
+
+} // namespace citygate::daemon
