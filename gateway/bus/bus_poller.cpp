@@ -64,6 +64,10 @@ void bus_poller::impl::start()
 
     for (auto& [id, device] : devices_)
         schedule_first_poll(*device);
+
+    // On-demand polls taken before start() run now rather than behind the
+    // first timer.
+    next_step();
 }
 
 void bus_poller::impl::stop()

@@ -20,7 +20,7 @@ config::bus_config bus_conf(std::string id, unsigned baud = 2400)
     bus.id = std::move(id);
     bus.device = "/dev/fake-" + bus.id;
     bus.baud = baud;
-    bus.response_timeout = milliseconds{15};
+    bus.response_timeout = milliseconds{150};
     bus.inter_frame_gap = milliseconds{3};
     bus.retries = 0;
     return bus;
