@@ -4,6 +4,7 @@
 
 #include "gateway/cli/commands.hpp"
 #include "gateway/cli/exit_codes.hpp"
+#include "gateway/cli/help_formatter.hpp"
 #include "gateway/cli/i18n.hpp"
 
 #include <CLI/CLI.hpp>
@@ -23,7 +24,7 @@ using action_fn = std::function<int()>;
 
 // Translates CLI11's own words in --help output.
 void translate_help(CLI::App& app) {
-    auto formatter = std::make_shared<CLI::Formatter>();
+    auto formatter = std::make_shared<help_formatter>();
     for (const char* label : {N_("Usage"), N_("OPTIONS"), N_("SUBCOMMAND"), N_("SUBCOMMANDS"), N_("Positionals"),
                               N_("REQUIRED"), N_("Needs"), N_("Excludes"), N_("Env")}) {
         formatter->label(label, ::gettext(label));
