@@ -55,9 +55,36 @@ void pipeline::add(reading r)
 
 bool pipeline::flush()
 {
+    if (seal_directly())
+        return true;
+
     const bool committed = commit_buffer();
     seal();
     return committed;
+}
+
+// With nothing pending in the outbox, the buffer is sealed as it is
+// committed, which saves writing, reading and deleting every reading once.
+// Any failure falls back to the pending table, which keeps the readings
+// whatever the seal does.
+bool pipeline::seal_directly()
+{
+    if (buffer_.empty() || pending_in_outbox_)
+        return false;
+
+    std::size_t batches = 0;
+    const auto error = outbox_.accept_sealed(buffer_, seal_, batches);
+    if (error) {
+        if (error != store::store_error::seal_failed && error != store::store_error::invalid_reading)
+            spdlog::warn("gateway {}: committing {} sealed readings failed, retrying through the pending table: {}",
+                         gateway_id_, buffer_.size(), error.message());
+        return false;
+    }
+
+    buffer_.clear();
+    if (batches > 0 && on_sealed_)
+        on_sealed_();
+    return true;
 }
 
 bool pipeline::commit_buffer()
@@ -104,6 +131,7 @@ void pipeline::seal()
 {
     std::size_t batches = 0;
     const auto error = outbox_.seal_pending(seal_, batches);
+    pending_in_outbox_ = static_cast<bool>(error);
     if (error) {
         ++stats_.seal_failures;
         spdlog::error("gateway {}: sealing pending readings failed: {}", gateway_id_, error.message());

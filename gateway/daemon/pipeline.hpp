@@ -73,6 +73,7 @@ public:
     const pipeline_stats& stats() const { return stats_; }
 
 private:
+    bool seal_directly();
     bool commit_buffer();
     bool commit_one_by_one();
     void seal();
@@ -94,6 +95,7 @@ private:
     bool running_ = false;
     bool early_flush_posted_ = false;
     bool eviction_raised_ = false;
+    bool pending_in_outbox_ = true; // until a seal_pending() call has emptied the pending table
 
     std::vector<reading> buffer_;
     pipeline_stats stats_;

@@ -85,6 +85,16 @@ public:
     // sealed bytes inserted, readings deleted. `batches` counts what was made.
     virtual std::error_code seal_pending(const seal_function& seal, std::size_t& batches) = 0;
 
+    // Seals readings at once and commits only the sealed batches, skipping
+    // the pending table: event lane first, batches of at most
+    // batch_max_readings, all in one transaction with synchronous=FULL that
+    // also counts the readings as accepted. Nothing is committed on error;
+    // after seal_failed the caller can still accept() the readings. Use it
+    // only while no readings are pending, so sequence order stays reading
+    // order within a lane.
+    virtual std::error_code accept_sealed(std::span<const reading> readings, const seal_function& seal,
+                                          std::size_t& batches) = 0;
+
     // Up to `max` sealed batches not in `in_flight`: every event batch before
     // any telemetry batch, oldest first within a lane.
     virtual std::vector<sealed_batch> next_batches(std::size_t max, const std::unordered_set<std::int64_t>& in_flight) = 0;

@@ -139,7 +139,7 @@ std::error_code sqlite_outbox::seal_one(lane l, const seal_function& seal, bool 
 
     std::uint64_t sequence = counters_.next_sequence;
     if (source.readings > 0) {
-        if (!call_seal(seal, l, sequence, source)) {
+        if (!call_seal(seal, l, sequence, std::span<const reading>(batch_.data(), source.readings))) {
             return store_error::seal_failed;
         }
         sealed = true;
@@ -198,12 +198,12 @@ bool sqlite_outbox::load_batch(lane l, batch_source& source)
     return rc == SQLITE_DONE;
 }
 
-bool sqlite_outbox::call_seal(const seal_function& seal, lane l, std::uint64_t sequence, const batch_source& source)
+bool sqlite_outbox::call_seal(const seal_function& seal, lane l, std::uint64_t sequence, std::span<const reading> readings)
 {
     envelope_.clear();
     bool ok = false;
     try {
-        ok = seal(l, sequence, std::span<const reading>(batch_.data(), source.readings), envelope_);
+        ok = seal(l, sequence, readings, envelope_);
     } catch (const std::exception& e) {
         spdlog::error("store {}: seal callback threw: {}", db_->path(), e.what());
     }
@@ -215,7 +215,7 @@ bool sqlite_outbox::call_seal(const seal_function& seal, lane l, std::uint64_t s
     if (warn_limiter_.allow("seal", suppressed)) {
         spdlog::warn("store {}: sealing {} {} readings with sequence {} failed; they stay pending "
                      "({} similar failures suppressed)",
-                     db_->path(), source.readings, lane_name(l), sequence, suppressed);
+                     db_->path(), readings.size(), lane_name(l), sequence, suppressed);
     }
     return false;
 }

@@ -61,6 +61,8 @@ public:
 
     std::error_code accept(std::span<const reading> readings) override;
     std::error_code seal_pending(const seal_function& seal, std::size_t& batches) override;
+    std::error_code accept_sealed(std::span<const reading> readings, const seal_function& seal,
+                                  std::size_t& batches) override;
     std::vector<sealed_batch> next_batches(std::size_t max,
                                            const std::unordered_set<std::int64_t>& in_flight) override;
     std::error_code acknowledge(std::int64_t batch_id) override;
@@ -75,7 +77,9 @@ private:
     std::error_code insert_readings(std::span<const reading> readings, std::array<lane_totals, 2>& added);
     std::error_code seal_one(lane l, const seal_function& seal, bool durable, bool& sealed);
     bool load_batch(lane l, batch_source& source);
-    bool call_seal(const seal_function& seal, lane l, std::uint64_t sequence, const batch_source& source);
+    bool call_seal(const seal_function& seal, lane l, std::uint64_t sequence, std::span<const reading> readings);
+    std::error_code seal_lane_direct(lane l, std::span<const reading> readings, const seal_function& seal,
+                                     std::array<lane_totals, 2>& added, std::uint64_t& sequence);
     bool store_batch(lane l, bool sealed, std::uint64_t sequence, const batch_source& source);
     bool sync_barrier();
 
