@@ -66,5 +66,13 @@ function(citygate_add_fuzzer name)
     # A short run over the seed corpus keeps the target honest in the default test run.
     add_test(NAME ${name}_seeds COMMAND ${name} -runs=0 ${ARG_CORPUS})
     set_tests_properties(${name}_seeds PROPERTIES LABELS "fuzz" TIMEOUT 300)
+    # The long run (label "soak", scripts/test.sh --long) grows a work corpus
+    # in the build tree from the committed seeds. -entropic=0 because clang
+    # 14's default schedule slowed the SenML target about 70-fold.
+    set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}-work)
+    add_test(NAME ${name}_soak
+      COMMAND sh -c "mkdir -p '${work}' && exec \"$0\" -entropic=0 -max_total_time=\${CITYGATE_FUZZ_SECONDS:-300} '${work}' '${ARG_CORPUS}'"
+              $<TARGET_FILE:${name}>)
+    set_tests_properties(${name}_soak PROPERTIES LABELS "soak" TIMEOUT 7200)
   endif()
 endfunction()

@@ -20,15 +20,9 @@ echo "test: fuzz targets over their seed corpora"
 CC=clang CXX=clang++ cmake -S "$repo" -B "$fuzz_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCITYGATE_BUILD_TESTS=OFF -DCITYGATE_BUILD_FUZZERS=ON >/dev/null
 cmake --build "$fuzz_dir" -j "$(nproc)" --target citygate_fuzzers
-ctest --test-dir "$fuzz_dir" --output-on-failure -L fuzz
+ctest --test-dir "$fuzz_dir" --output-on-failure -L '^fuzz$'
 
 if [ "${1:-}" = "--long" ]; then
-  seconds=${CITYGATE_FUZZ_SECONDS:-300}
-  for target in "$fuzz_dir"/tests/fuzz/*/fuzz_*; do
-    [ -x "$target" ] || continue
-    corpus=$(dirname "$target")/corpus-work
-    mkdir -p "$corpus"
-    echo "test: fuzzing $(basename "$target") for ${seconds}s"
-    "$target" -max_total_time="$seconds" "$corpus" "$repo/tests/fuzz/$(basename "$(dirname "$target")")/corpus"
-  done
+  echo "test: fuzzing each target for ${CITYGATE_FUZZ_SECONDS:-300}s"
+  ctest --test-dir "$fuzz_dir" --output-on-failure -L soak
 fi
