@@ -20,17 +20,11 @@ uplink::lane_queue to_lane_queue(const store::lane_depth& depth)
     return uplink::lane_queue{depth.pending_rows, depth.sealed_rows, depth.bytes};
 }
 
+// The contract knows only "online" and "offline", so a device that has not
+// answered since startup is reported offline.
 uplink::device_state to_health_state(bus::device_state state)
 {
-    switch (state) {
-    case bus::device_state::online:
-        return uplink::device_state::online;
-    case bus::device_state::offline:
-        return uplink::device_state::offline;
-    case bus::device_state::unknown:
-        break;
-    }
-    return uplink::device_state::unknown;
+    return state == bus::device_state::online ? uplink::device_state::online : uplink::device_state::offline;
 }
 
 uplink::device_health to_device_health(const bus::device_status& status)
