@@ -110,7 +110,7 @@ bool pipeline::commit_buffer()
 // batch is retried reading by reading and only the invalid ones are dropped.
 bool pipeline::commit_one_by_one()
 {
-    std::vector<reading> kept;
+    std::vector<reading> retry_later;
     for (auto& r : buffer_) {
         const auto error = outbox_.accept(std::span<const reading>(&r, 1));
         if (!error)
@@ -121,9 +121,9 @@ bool pipeline::commit_one_by_one()
                           r.values.size());
             continue;
         }
-        kept.push_back(std::move(r));
+        retry_later.push_back(std::move(r));
     }
-    buffer_ = std::move(kept);
+    buffer_ = std::move(retry_later);
     return buffer_.empty();
 }
 
