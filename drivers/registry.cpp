@@ -1,6 +1,7 @@
 #include "drivers/registry.hpp"
 
 #include "drivers/cjt188/cjt188_driver.hpp"
+#include "drivers/dlt645/dlt645_driver.hpp"
 
 namespace citygate::drivers {
 
@@ -66,6 +67,7 @@ std::vector<std::string> registry::names() const
 void register_builtin_drivers(registry& r)
 {
     r.add(std::make_unique<cjt188_driver>());
+    r.add(std::make_unique<dlt645_driver>());
 }
 
 } // namespace citygate::drivers

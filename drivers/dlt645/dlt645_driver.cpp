@@ -1,0 +1,175 @@
+#include "drivers/dlt645/dlt645_driver.hpp"
+
+#include <string>
+
+namespace citygate::drivers {
+
+namespace {
+
+class config_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "citygate.dlt645_config"; }
+
+    std::string message(int value) const override
+    {
+        switch (static_cast<dlt645_config_error>(value)) {
+        case dlt645_config_error::invalid_address:
+            return "invalid DL/T 645 address: expected the 12 decimal digits printed on the meter "
+                   "(e.g. 000000000161)";
+        case dlt645_config_error::invalid_edition:
+            return "invalid DL/T 645 option edition: expected \"2007\" or \"1997\"";
+        case dlt645_config_error::unknown_quantity:
+            return "invalid DL/T 645 option read: expected a metric such as energy_import, voltage_a, "
+                   "current_a, power_active, power_factor";
+        case dlt645_config_error::quantity_not_in_edition:
+            return "invalid DL/T 645 option read: the metric has no data identifier in the configured edition";
+        case dlt645_config_error::unknown_option:
+            return "unknown DL/T 645 option: only edition and read are read";
+        }
+        return "unknown DL/T 645 configuration error";
+    }
+};
+
+std::string option_or(const device_params& params, const std::string& key, std::string fallback)
+{
+    auto it = params.options.find(key);
+    return it == params.options.end() ? fallback : it->second;
+}
+
+std::optional<dlt645::edition> parse_edition(const std::string& text)
+{
+    if (text == "2007")
+        return dlt645::edition::v2007;
+    if (text == "1997")
+        return dlt645::edition::v1997;
+    return std::nullopt;
+}
+
+const std::optional<dlt645::data_id>& di_in(const dlt645::quantity& q, dlt645::edition ed)
+{
+    return ed == dlt645::edition::v2007 ? q.di_2007 : q.di_1997;
+}
+
+} // namespace
+
+const std::error_category& dlt645_config_category() noexcept
+{
+    static const config_category_impl category;
+    return category;
+}
+
+std::error_code make_error_code(dlt645_config_error e) noexcept
+{
+    return {static_cast<int>(e), dlt645_config_category()};
+}
+
+std::unique_ptr<device_codec> dlt645_driver::make_codec(const device_params& params, std::error_code& error) const
+{
+    error.clear();
+    for (const auto& [key, value] : params.options) {
+        if (key != "edition" && key != "read") {
+            error = dlt645_config_error::unknown_option;
+            return nullptr;
+        }
+    }
+
+    auto addr = dlt645::parse_address(params.address);
+    if (!addr) {
+        error = dlt645_config_error::invalid_address;
+        return nullptr;
+    }
+    auto ed = parse_edition(option_or(params, "edition", "2007"));
+    if (!ed) {
+        error = dlt645_config_error::invalid_edition;
+        return nullptr;
+    }
+    const auto* what = dlt645::find_quantity(option_or(params, "read", "energy_import"));
+    if (what == nullptr) {
+        error = dlt645_config_error::unknown_quantity;
+        return nullptr;
+    }
+    if (!di_in(*what, *ed)) {
+        error = dlt645_config_error::quantity_not_in_edition;
+        return nullptr;
+    }
+    return std::make_unique<dlt645_device_codec>(*addr, *ed, *what);
+}
+
+dlt645_device_codec::dlt645_device_codec(dlt645::address addr, dlt645::edition ed, const dlt645::quantity& what)
+    : address_(addr), edition_(ed), quantity_(&what), di_(di_in(what, ed).value_or(0))
+{
+}
+
+std::vector<std::uint8_t> dlt645_device_codec::encode_poll() const
+{
+    return dlt645::encode_frame(dlt645::make_read_request(edition_, address_, di_));
+}
+
+std::error_code dlt645_device_codec::to_answer(const dlt645::reply& r, poll_answer& out) const
+{
+    if (r.link.address != address_)
+        return dlt645::error::address_mismatch;
+    if (r.edition != edition_)
+        return dlt645::error::edition_mismatch;
+    const auto* body = std::get_if<dlt645::read_reply>(&r.body);
+    if (body == nullptr)
+        return dlt645::error::unexpected_control;
+    if (body->di != di_)
+        return dlt645::error::di_mismatch;
+
+    double value = 0;
+    const dlt645::quantity* which = nullptr;
+    if (auto ec = dlt645::decode_reading(r, value, which))
+        return ec;
+    const auto& format = edition_ == dlt645::edition::v2007 ? which->format_2007 : which->format_1997;
+    out.values.push_back({std::string(which->metric), std::string(format.unit), value});
+    return {};
+}
+
+proto::decode_result<poll_answer> dlt645_device_codec::decode_answer(std::span<const std::uint8_t> bytes) const
+{
+    // The core calls this again with the whole buffer after every read. Counts
+    // of one pass reach stats_ only with a final result, because a need_more
+    // pass would otherwise count the same line noise once per read.
+    dlt645::counters pass;
+    auto result = decode_pass(bytes, pass);
+    if (!result.needs_more())
+        stats_ += pass;
+    return result;
+}
+
+proto::decode_result<poll_answer> dlt645_device_codec::decode_pass(std::span<const std::uint8_t> bytes,
+                                                                   dlt645::counters& pass) const
+{
+    using result = proto::decode_result<poll_answer>;
+    std::size_t skipped = 0;
+
+    for (;;) {
+        // Noise without a start byte (e.g. from the transceiver turning the
+        // line around) is skipped; the reply may still follow in a later read.
+        if (skipped == bytes.size())
+            return result::need_more();
+
+        auto decoded = dlt645::decode_reply(bytes.subspan(skipped), pass);
+        if (decoded.needs_more())
+            return result::need_more();
+
+        // NOTE: a framing error (e.g. a stray 68 in the noise) fails the
+        // attempt without rescanning the rest; the core's retry covers it.
+        if (decoded.failed() && decoded.error() == dlt645::error::no_start_byte) {
+            skipped += decoded.consumed();
+            continue;
+        }
+        if (decoded.failed())
+            return result::fail(decoded.error(), skipped + decoded.consumed());
+
+        poll_answer answer;
+        if (auto ec = to_answer(decoded.frame(), answer)) {
+            pass.count(ec);
+            return result::fail(ec, skipped + decoded.consumed());
+        }
+        return result::ok(std::move(answer), skipped + decoded.consumed());
+    }
+}
+
+} // namespace citygate::drivers

@@ -1,0 +1,234 @@
+// dlt645 driver: configuration checks, poll encoding and answer mapping.
+// Vectors and their sources are in vectors.hpp.
+
+#include "drivers/dlt645/dlt645_driver.hpp"
+#include "drivers/registry.hpp"
+#include "tests/unit/dlt645/vectors.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace citygate;
+using namespace citygate::drivers;
+using namespace dlt645_vectors;
+
+namespace {
+
+device_params params(std::string address, std::map<std::string, std::string> options = {})
+{
+    return {"meter-1", std::move(address), std::move(options)};
+}
+
+std::unique_ptr<device_codec> make(const device_params& p)
+{
+    std::error_code error;
+    auto codec = dlt645_driver().make_codec(p, error);
+    REQUIRE_FALSE(error);
+    REQUIRE(codec);
+    return codec;
+}
+
+std::error_code config_error(const device_params& p)
+{
+    std::error_code error;
+    auto codec = dlt645_driver().make_codec(p, error);
+    CHECK_FALSE(codec);
+    return error;
+}
+
+const dlt645::counters& stats_of(const device_codec& codec)
+{
+    return dynamic_cast<const dlt645_device_codec&>(codec).stats();
+}
+
+} // namespace
+
+TEST_CASE("driver name and kind")
+{
+    dlt645_driver d;
+    CHECK(d.name() == "dlt645");
+    CHECK(d.kind() == driver_kind::polled);
+}
+
+TEST_CASE("driver registered as dlt645")
+{
+    registry r;
+    register_builtin_drivers(r);
+    REQUIRE(r.find("dlt645"));
+    CHECK(r.find("dlt645")->name() == "dlt645");
+    CHECK(r.add(std::make_unique<dlt645_driver>()) == registry_error::duplicate_name);
+}
+
+TEST_CASE("driver address validation")
+{
+    for (const char* bad : {"", "00000000016", "0000000001610", "00000000016A", "AAAAAAAAAAAA"}) {
+        INFO(bad);
+        CHECK(config_error(params(bad)) == dlt645_config_error::invalid_address);
+    }
+}
+
+TEST_CASE("driver option validation")
+{
+    CHECK(config_error(params("000000000161", {{"edition", "2010"}})) == dlt645_config_error::invalid_edition);
+    CHECK(config_error(params("000000000161", {{"read", "energy"}})) == dlt645_config_error::unknown_quantity);
+    CHECK(config_error(params("000000000161", {{"edition", "1997"}, {"read", "power_apparent"}})) ==
+          dlt645_config_error::quantity_not_in_edition);
+    CHECK(config_error(params("000000000161", {{"baud", "2400"}})) == dlt645_config_error::unknown_option);
+    CHECK(config_error(params("000000000161", {{"baud", "2400"}})).message().find("edition and read") !=
+          std::string::npos);
+}
+
+TEST_CASE("driver default poll reads total active energy")
+{
+    auto codec = make(params(std::string(d3_address)));
+    auto expected = bytes("FE FE FE FE " + std::string(d3_req_forward_active));
+    CHECK(codec->encode_poll() == expected);
+}
+
+TEST_CASE("driver poll of a configured quantity")
+{
+    auto codec = make(params(std::string(d3_address), {{"read", "voltage_a"}}));
+    CHECK(codec->encode_poll() == bytes("FE FE FE FE " + std::string(d3_req_voltage_a)));
+
+    auto old = make(params("000000000001", {{"edition", "1997"}}));
+    CHECK(old->encode_poll() == bytes("FE FE FE FE 68 01 00 00 00 00 00 68 01 02 43 C3 DA 16"));
+}
+
+TEST_CASE("driver answer D3 energy")
+{
+    auto codec = make(params(std::string(d3_address)));
+    auto in = bytes(d3_rep_forward_active);
+    auto result = codec->decode_answer(in);
+
+    REQUIRE(result.has_frame());
+    CHECK(result.consumed() == in.size());
+    REQUIRE(result.frame().values.size() == 1);
+    const auto& v = result.frame().values[0];
+    CHECK(v.metric == "energy_import");
+    CHECK(v.unit == "kWh");
+    CHECK(std::get<double>(v.value) == doctest::Approx(0.26));
+    CHECK(result.frame().alarms.empty());
+    CHECK(stats_of(*codec).frames_ok == 1);
+}
+
+TEST_CASE("driver answer D3 voltage")
+{
+    auto codec = make(params(std::string(d3_address), {{"read", "voltage_a"}}));
+    auto result = codec->decode_answer(bytes(d3_rep_voltage_a));
+
+    REQUIRE(result.has_frame());
+    const auto& v = result.frame().values.at(0);
+    CHECK(v.metric == "voltage_a");
+    CHECK(v.unit == "V");
+    CHECK(std::get<double>(v.value) == doctest::Approx(100.1));
+}
+
+TEST_CASE("driver answer split at every byte")
+{
+    auto in = bytes("FE FE " + std::string(d3_rep_forward_active));
+    for (std::size_t cut = 0; cut < in.size(); ++cut) {
+        auto codec = make(params(std::string(d3_address)));
+        INFO("prefix length " << cut);
+        CHECK(codec->decode_answer(std::span(in).first(cut)).needs_more());
+        CHECK(stats_of(*codec).frames_ok == 0);
+    }
+}
+
+TEST_CASE("driver answer D1 abnormal reply")
+{
+    auto codec = make(params("000000000001"));
+    auto result = codec->decode_answer(bytes(d1_abnormal_reply));
+
+    REQUIRE(result.failed());
+    CHECK(result.error() == dlt645::meter_error::no_requested_data);
+    CHECK(stats_of(*codec).abnormal == 1);
+}
+
+TEST_CASE("driver answer N1 bad checksum")
+{
+    auto codec = make(params("000000000001"));
+    auto result = codec->decode_answer(bytes(n1_energy_reply_bad_cs));
+
+    REQUIRE(result.failed());
+    CHECK(result.error() == dlt645::error::bad_checksum);
+    CHECK(stats_of(*codec).bad_checksum == 1);
+}
+
+TEST_CASE("driver answer from wrong address")
+{
+    // D1's reply comes from 000000000001, not from 000000000161.
+    auto codec = make(params(std::string(d3_address)));
+    auto in = bytes(d1_energy_reply);
+    auto result = codec->decode_answer(in);
+
+    REQUIRE(result.failed());
+    CHECK(result.error() == dlt645::error::address_mismatch);
+    CHECK(result.consumed() == in.size());
+    CHECK(stats_of(*codec).address_mismatch == 1);
+}
+
+TEST_CASE("driver answer for another DI")
+{
+    auto codec = make(params(std::string(d3_address)));
+    auto result = codec->decode_answer(bytes(d3_rep_reverse_active));
+
+    REQUIRE(result.failed());
+    CHECK(result.error() == dlt645::error::di_mismatch);
+    CHECK(stats_of(*codec).di_mismatch == 1);
+}
+
+TEST_CASE("driver answer of the other edition")
+{
+    auto codec = make(params(std::string(d3_address), {{"edition", "1997"}}));
+    auto result = codec->decode_answer(bytes(d3_rep_forward_active));
+
+    REQUIRE(result.failed());
+    CHECK(result.error() == dlt645::error::edition_mismatch);
+    CHECK(stats_of(*codec).edition_mismatch == 1);
+}
+
+TEST_CASE("driver answer after line noise")
+{
+    auto codec = make(params(std::string(d3_address)));
+    auto in = bytes("00 FF 12 " + std::string(d3_rep_forward_active));
+    auto result = codec->decode_answer(in);
+
+    REQUIRE(result.has_frame());
+    CHECK(result.consumed() == in.size());
+    CHECK(stats_of(*codec).garbage_skips == 1);
+    CHECK(stats_of(*codec).garbage_bytes == 3);
+}
+
+TEST_CASE("driver noise alone needs more and counts nothing")
+{
+    auto codec = make(params(std::string(d3_address)));
+    auto result = codec->decode_answer(bytes("00 FF 12"));
+
+    CHECK(result.needs_more());
+    CHECK(stats_of(*codec).garbage_skips == 0);
+}
+
+TEST_CASE("driver answer missing second start byte")
+{
+    auto codec = make(params(std::string(d3_address)));
+    auto in = bytes(d3_rep_forward_active);
+    in[7] = 0x00;
+    fix_checksum(in);
+    auto result = codec->decode_answer(in);
+
+    REQUIRE(result.failed());
+    CHECK(result.error() == dlt645::error::no_second_start_byte);
+    CHECK(stats_of(*codec).no_second_start == 1);
+}
+
+TEST_CASE("driver answer 1997 energy")
+{
+    const auto meter = dlt645::parse_address("000000000001").value();
+    std::vector<std::uint8_t> value;
+    dlt645::append_value(value, dlt645::find_quantity("energy_import")->format_1997, 4321.5);
+    auto in = dlt645::encode_frame(dlt645::make_read_reply(dlt645::edition::v1997, meter, 0x9010, value));
+
+    auto codec = make(params("000000000001", {{"edition", "1997"}}));
+    auto result = codec->decode_answer(in);
+    REQUIRE(result.has_frame());
+    CHECK(std::get<double>(result.frame().values.at(0).value) == doctest::Approx(4321.5));
+}
