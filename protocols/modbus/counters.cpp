@@ -27,6 +27,7 @@ void counters::count(std::error_code code) noexcept
     case error::invalid_quantity: ++invalid_quantity; break;
     case error::address_overflow: ++address_overflow; break;
     case error::invalid_coil_value: ++invalid_coil_value; break;
+    case error::zero_exception_code: ++zero_exception_code; break;
     }
 }
 
@@ -46,6 +47,7 @@ counters& counters::operator+=(const counters& other) noexcept
     invalid_quantity += other.invalid_quantity;
     address_overflow += other.address_overflow;
     invalid_coil_value += other.invalid_coil_value;
+    zero_exception_code += other.zero_exception_code;
     exceptions += other.exceptions;
     return *this;
 }

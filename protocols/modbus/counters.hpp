@@ -22,6 +22,7 @@ struct counters {
     std::uint64_t invalid_quantity = 0;
     std::uint64_t address_overflow = 0;
     std::uint64_t invalid_coil_value = 0;
+    std::uint64_t zero_exception_code = 0;
     std::uint64_t exceptions = 0; // valid exception replies, any code
 
     // Bumps the counter of a modbus::error or an exception reply; codes of

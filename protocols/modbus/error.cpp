@@ -56,6 +56,8 @@ public:
             return "Modbus start address plus quantity runs past address 65535";
         case error::invalid_coil_value:
             return "Modbus single-coil value is neither FF00 (on) nor 0000 (off)";
+        case error::zero_exception_code:
+            return "Modbus exception reply with the undefined code 00";
         }
         return "unknown Modbus error";
     }
@@ -100,6 +102,8 @@ std::error_code make_error_code(exception_code code) noexcept
 
 std::error_code make_exception_error(std::uint8_t code) noexcept
 {
+    if (code == 0)
+        return error::zero_exception_code;
     return {static_cast<int>(code), exception_category()};
 }
 

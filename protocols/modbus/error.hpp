@@ -22,6 +22,7 @@ enum class error {
     invalid_quantity,       // quantity 0 or above the limit of its function code
     address_overflow,       // start address plus quantity runs past register 65535
     invalid_coil_value,     // write-single-coil value other than FF00 (on) or 0000 (off)
+    zero_exception_code,    // exception reply with code 00, which no specification defines
 };
 
 // Exception codes of the Modbus application protocol (V1.1b3, section 7).
@@ -44,8 +45,10 @@ std::string_view exception_name(std::uint8_t code) noexcept;
 const std::error_category& error_category() noexcept;
 std::error_code make_error_code(error e) noexcept;
 
-// Category of exception replies; the error value is the exception code byte,
-// so codes the specification does not define still reach the caller.
+// Category of exception replies. The error value is the exception code byte,
+// so codes the specification does not define still reach the caller. Code 00
+// would make a false std::error_code, so make_exception_error(0) returns
+// error::zero_exception_code.
 const std::error_category& exception_category() noexcept;
 std::error_code make_error_code(exception_code code) noexcept;
 std::error_code make_exception_error(std::uint8_t code) noexcept;

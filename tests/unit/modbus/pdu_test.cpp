@@ -102,6 +102,16 @@ TEST_CASE("exception with an undefined code")
     CHECK(ec.message() == "Modbus exception 7F UNKNOWN EXCEPTION");
 }
 
+TEST_CASE("exception with code 00")
+{
+    // Found by fuzz_modbus_tcp: code 00 used to make a false error_code, so
+    // the reply passed as a valid response without registers.
+    std::vector<std::uint8_t> pdu{0x83, 0x00};
+    response r;
+    auto ec = decode_response_pdu(make_read_request(function_code::read_holding_registers, 0, 1), pdu, r);
+    CHECK(ec == error::zero_exception_code);
+}
+
 TEST_CASE("exception names")
 {
     CHECK(exception_name(0x01) == "ILLEGAL FUNCTION");

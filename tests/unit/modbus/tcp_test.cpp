@@ -163,6 +163,17 @@ TEST_CASE("tcp length disagrees with byte count")
     CHECK(result.consumed() == in.size());
 }
 
+TEST_CASE("tcp exception reply with code 00")
+{
+    counters stats;
+    auto in = bytes("12 34 00 00 00 03 11 83 00");
+    auto result = decode_tcp_response(in, 0x1234, 0x11, read_request(), stats);
+
+    REQUIRE(result.failed());
+    CHECK(result.error() == error::zero_exception_code);
+    CHECK(stats.zero_exception_code == 1);
+}
+
 TEST_CASE("tcp exception reply")
 {
     counters stats;
