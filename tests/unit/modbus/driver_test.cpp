@@ -1,0 +1,195 @@
+// modbus-rtu driver: point syntax, configuration checks, block polling and
+// answer mapping. Vectors and their sources are in vectors.hpp.
+
+#include "drivers/modbus/modbus_driver.hpp"
+#include "protocols/modbus/rtu.hpp"
+#include "tests/unit/modbus/vectors.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace citygate;
+using namespace citygate::drivers;
+using namespace modbus_vectors;
+
+namespace {
+
+device_params params(std::string address, std::map<std::string, std::string> options)
+{
+    return {"sensor-1", std::move(address), std::move(options)};
+}
+
+std::unique_ptr<modbus_rtu_device_codec> make(const device_params& p)
+{
+    std::error_code error;
+    auto codec = modbus_rtu_driver().make_codec(p, error);
+    REQUIRE_FALSE(error);
+    REQUIRE(codec);
+    return std::unique_ptr<modbus_rtu_device_codec>(static_cast<modbus_rtu_device_codec*>(codec.release()));
+}
+
+std::error_code config_error(const device_params& p)
+{
+    std::error_code error;
+    auto codec = modbus_rtu_driver().make_codec(p, error);
+    CHECK_FALSE(codec);
+    return error;
+}
+
+const metric_value& find(const poll_answer& a, std::string_view name)
+{
+    for (const auto& v : a.values) {
+        if (v.metric == name)
+            return v;
+    }
+    FAIL("metric not found: " << name);
+    throw std::logic_error("unreachable");
+}
+
+} // namespace
+
+TEST_CASE("point syntax full form")
+{
+    modbus::point p;
+    REQUIRE_FALSE(parse_point("level", "input 0x10 u32 order=CDAB scale=0.001 offset=-1.5 unit=m group=slow", p));
+    CHECK(p.metric == "level");
+    CHECK(p.table == modbus::table::input_register);
+    CHECK(p.address == 16);
+    CHECK(p.type == modbus::value_type::u32);
+    CHECK(p.words == modbus::word_order::low_first);
+    CHECK(p.bytes == modbus::byte_order::high_first);
+    CHECK(p.scale == 0.001);
+    CHECK(p.offset == -1.5);
+    CHECK(p.unit == "m");
+    CHECK(p.poll_group == "slow");
+}
+
+TEST_CASE("point syntax bits and bool")
+{
+    modbus::point p;
+    REQUIRE_FALSE(parse_point("mode", "holding 7 bits bit=4 bits=3", p));
+    CHECK(p.type == modbus::value_type::bit_field);
+    CHECK(p.bit == 4);
+    CHECK(p.bit_count == 3);
+
+    REQUIRE_FALSE(parse_point("door", "  coil   5   bool  ", p));
+    CHECK(p.table == modbus::table::coil);
+    CHECK(p.address == 5);
+}
+
+TEST_CASE("point syntax errors")
+{
+    modbus::point p;
+    CHECK(parse_point("x", "holding 0", p) == modbus_config_error::invalid_point);
+    CHECK(parse_point("x", "register 0 u16", p) == modbus_config_error::invalid_table);
+    CHECK(parse_point("x", "holding 65536 u16", p) == modbus_config_error::invalid_address);
+    CHECK(parse_point("x", "holding -1 u16", p) == modbus_config_error::invalid_address);
+    CHECK(parse_point("x", "holding 0 u8", p) == modbus_config_error::invalid_type);
+    CHECK(parse_point("x", "holding 0 u32 order=ACBD", p) == modbus_config_error::invalid_order);
+    CHECK(parse_point("x", "holding 0 u16 scale=abc", p) == modbus_config_error::invalid_number);
+    CHECK(parse_point("x", "holding 0 u16 scale=inf", p) == modbus_config_error::invalid_number);
+    CHECK(parse_point("x", "holding 0 bool bit=16", p) == modbus_config_error::invalid_number);
+    CHECK(parse_point("x", "holding 0 u16 colour=red", p) == modbus_config_error::unknown_point_key);
+    CHECK(parse_point("x", "holding 0 bits bit=12 bits=8", p) == modbus::map_error::bit_out_of_range);
+    CHECK(parse_point("x", "coil 0 u16", p) == modbus::map_error::type_not_allowed);
+    CHECK(parse_point("", "holding 0 u16", p) == modbus_config_error::invalid_metric);
+    CHECK(parse_point("a b", "holding 0 u16", p) == modbus_config_error::invalid_metric);
+}
+
+TEST_CASE("driver configuration errors")
+{
+    const std::map<std::string, std::string> one_point{{"point.t", "holding 0 u16"}};
+    CHECK(config_error(params("0", one_point)) == modbus_config_error::invalid_unit_id);
+    CHECK(config_error(params("248", one_point)) == modbus_config_error::invalid_unit_id);
+    CHECK(config_error(params("x", one_point)) == modbus_config_error::invalid_unit_id);
+    CHECK(config_error(params("1", {})) == modbus_config_error::no_points);
+    CHECK(config_error(params("1", {{"point.t", "holding 0 u16"}, {"baud", "9600"}})) ==
+          modbus_config_error::unknown_option);
+    CHECK(config_error(params("1", {{"point.t", "holding 0 u16"}, {"max_block", "126"}})) ==
+          modbus_config_error::invalid_max_block);
+    CHECK(config_error(params("1", {{"point.t", "holding 0 u16"}, {"max_gap", "x"}})) ==
+          modbus_config_error::invalid_max_gap);
+    CHECK(config_error(params("1", {{"point.t", "holding 0 u64"}, {"max_block", "2"}})) ==
+          modbus::map_error::point_exceeds_block);
+}
+
+TEST_CASE("driver polls the M2 temperature")
+{
+    // HCP TC038D: registers 0000-0001 as one u32 scaled by 0.1.
+    auto codec = make(params("1", {{"point.temperature", "holding 0 u32 scale=0.1 unit=Cel"}}));
+    CHECK(codec->encode_poll() == bytes(m2_read_temperature_request));
+
+    auto in = bytes(m2_read_temperature_response);
+    auto result = codec->decode_answer(in);
+    REQUIRE(result.has_frame());
+    CHECK(result.consumed() == in.size());
+    const auto& value = find(result.frame(), "temperature");
+    CHECK(std::get<double>(value.value) == doctest::Approx(100.0));
+    CHECK(value.unit == "Cel");
+    CHECK(codec->stats().frames_ok == 1);
+}
+
+TEST_CASE("driver answer split at every byte")
+{
+    auto codec = make(params("1", {{"point.temperature", "holding 0 u32 scale=0.1 unit=Cel"}}));
+    codec->encode_poll();
+    auto in = bytes(m2_read_temperature_response);
+    for (std::size_t cut = 0; cut < in.size(); ++cut) {
+        INFO("prefix length " << cut);
+        CHECK(codec->decode_answer(std::span(in).first(cut)).needs_more());
+    }
+    CHECK(codec->stats().frames_ok == 0);
+    CHECK(codec->decode_answer(in).has_frame());
+}
+
+TEST_CASE("driver rejects bad crc and exceptions by name")
+{
+    auto codec = make(params("1", {{"point.temperature", "holding 0 u32 scale=0.1"}}));
+    codec->encode_poll();
+
+    auto bad_crc = codec->decode_answer(bytes(m2_n1_bad_crc));
+    REQUIRE(bad_crc.failed());
+    CHECK(bad_crc.error() == modbus::error::bad_crc);
+
+    auto exception = modbus::encode_rtu(1, modbus::encode_exception_pdu(0x03, modbus::exception_code::illegal_data_address));
+    auto rejected = codec->decode_answer(exception);
+    REQUIRE(rejected.failed());
+    CHECK(rejected.error().message() == "Modbus exception 02 ILLEGAL DATA ADDRESS");
+    CHECK(codec->stats().bad_crc == 1);
+    CHECK(codec->stats().exceptions == 1);
+}
+
+TEST_CASE("driver rejects a reply from another unit")
+{
+    auto codec = make(params("2", {{"point.temperature", "holding 0 u32"}}));
+    codec->encode_poll();
+    auto result = codec->decode_answer(bytes(m2_read_temperature_response));
+    REQUIRE(result.failed());
+    CHECK(result.error() == modbus::error::unit_mismatch);
+    CHECK(codec->stats().unit_mismatch == 1);
+}
+
+TEST_CASE("driver reads blocks in turn")
+{
+    // M1 slave 0x11: holding 0x006B-0x006D merge into one block, coils 0x0013 form another.
+    auto codec = make(params("17", {{"point.a", "holding 0x6B u32"},
+                                    {"point.b", "holding 0x6D i16 scale=2"},
+                                    {"point.lamp", "coil 0x13 bool"},
+                                    {"point.pump", "coil 0x14 bool"}}));
+    REQUIRE(codec->blocks().size() == 2);
+
+    // Blocks are ordered by table: coils before holding registers.
+    auto coils_request = codec->encode_poll();
+    CHECK(coils_request == modbus::encode_rtu(0x11, std::vector<std::uint8_t>{0x01, 0x00, 0x13, 0x00, 0x02}));
+    auto coils = codec->decode_answer(modbus::encode_rtu(0x11, std::vector<std::uint8_t>{0x01, 0x01, 0x01}));
+    REQUIRE(coils.has_frame());
+    CHECK(std::get<bool>(find(coils.frame(), "lamp").value));
+    CHECK_FALSE(std::get<bool>(find(coils.frame(), "pump").value));
+
+    CHECK(codec->encode_poll() == bytes(m1_read_holding_request));
+    auto registers = codec->decode_answer(bytes(m1_read_holding_response));
+    REQUIRE(registers.has_frame());
+    CHECK(std::get<double>(find(registers.frame(), "a").value) == 0xAE415652);
+    CHECK(std::get<double>(find(registers.frame(), "b").value) == 2.0 * 0x4340);
+
+    CHECK(codec->encode_poll() == coils_request);
+}
