@@ -15,6 +15,7 @@ packages=(
   doctest-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
   libsystemd-dev gettext locales
   mosquitto mosquitto-clients socat sqlite3 openssl procps iproute2
+  mbpoll
 )
 
 as_root() {
