@@ -24,7 +24,7 @@ std::optional<unsigned> parse_unsigned(const std::string& text)
 std::error_code parse_limits(const device_params& params, modbus::block_limits& limits)
 {
     for (const auto& [key, value] : params.options) {
-        if (key.starts_with(point_prefix))
+        if (key.starts_with(point_prefix) || key == "template")
             continue;
         auto number = parse_unsigned(value);
         if (key == "max_block") {
@@ -81,10 +81,16 @@ std::unique_ptr<device_codec> modbus_rtu_driver::make_codec(const device_params&
         return nullptr;
     }
 
+    device_params merged = params;
+    if (auto it = params.options.find("template"); it != params.options.end()) {
+        if ((error = load_template(template_dir_, it->second, merged.options)))
+            return nullptr;
+    }
+
     modbus::block_limits limits;
     std::vector<modbus::point> points;
     std::vector<modbus::read_block> blocks;
-    if ((error = parse_limits(params, limits)) || (error = parse_points(params, points)) ||
+    if ((error = parse_limits(merged, limits)) || (error = parse_points(merged, points)) ||
         (error = modbus::plan_blocks(points, limits, blocks)))
         return nullptr;
     return std::make_unique<modbus_rtu_device_codec>(static_cast<std::uint8_t>(*unit), std::move(points),

@@ -6,11 +6,13 @@
 // Device configuration:
 //   address  unit id 1-247
 //   options  point.<metric>  one per value, e.g. "holding 0 u32 order=CDAB scale=0.1 unit=Cel"
+//            template        name of a register-map template (template.hpp) to start from
 //            max_block       registers per read, 1-125 (default 125)
 //            max_gap         unused registers a read may span to join two points (default 0)
 
 #include "drivers/driver.hpp"
 #include "drivers/modbus/point_syntax.hpp"
+#include "drivers/modbus/template.hpp"
 #include "protocols/modbus/counters.hpp"
 #include "protocols/modbus/register_map.hpp"
 
@@ -23,10 +25,18 @@ namespace citygate::drivers {
 
 class modbus_rtu_driver final : public driver {
 public:
+    explicit modbus_rtu_driver(std::filesystem::path template_dir = std::filesystem::path(default_template_dir))
+        : template_dir_(std::move(template_dir))
+    {
+    }
+
     std::string_view name() const override { return "modbus-rtu"; }
     driver_kind kind() const override { return driver_kind::polled; }
 
     std::unique_ptr<device_codec> make_codec(const device_params& params, std::error_code& error) const override;
+
+private:
+    std::filesystem::path template_dir_;
 };
 
 // Per-device codec; exposed so tests and tools can read its counters.

@@ -41,9 +41,12 @@ public:
         case modbus_config_error::invalid_max_gap:
             return "invalid Modbus option max_gap: expected 0-124 registers";
         case modbus_config_error::unknown_option:
-            return "unknown Modbus option: expected point.<metric>, max_block or max_gap";
+            return "unknown Modbus option: expected point.<metric>, template, max_block or max_gap";
         case modbus_config_error::no_points:
             return "Modbus device has no point.<metric> option, so there is nothing to poll";
+        case modbus_config_error::invalid_template:
+            return "invalid Modbus template: expected the name of a readable TOML file in the template "
+                   "directory (/usr/share/citygate/templates) with a [points] table of strings";
         }
         return "unknown Modbus configuration error";
     }

@@ -36,8 +36,9 @@ enum class modbus_config_error {
     unknown_point_key,   // key other than order, scale, offset, unit, bit, bits, group
     invalid_max_block,   // max_block not 1-125
     invalid_max_gap,     // max_gap not 0-124
-    unknown_option,      // option other than point.<metric>, max_block, max_gap
+    unknown_option,      // option other than point.<metric>, template, max_block, max_gap
     no_points,           // no point.<metric> option
+    invalid_template,    // template name not [a-z0-9_-], file missing, not TOML, or values not strings/integers
 };
 
 const std::error_category& modbus_config_category() noexcept;

@@ -7,6 +7,10 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
 using namespace citygate;
 using namespace citygate::drivers;
 using namespace modbus_vectors;
@@ -192,4 +196,81 @@ TEST_CASE("driver reads blocks in turn")
     CHECK(std::get<double>(find(registers.frame(), "b").value) == 2.0 * 0x4340);
 
     CHECK(codec->encode_poll() == coils_request);
+}
+
+namespace {
+
+std::unique_ptr<modbus_rtu_device_codec> make_from_templates(std::map<std::string, std::string> options)
+{
+    std::error_code error;
+    auto codec = modbus_rtu_driver(CITYGATE_TEMPLATE_DIR).make_codec(params("1", std::move(options)), error);
+    REQUIRE_MESSAGE(!error, error.message());
+    REQUIRE(codec);
+    return std::unique_ptr<modbus_rtu_device_codec>(static_cast<modbus_rtu_device_codec*>(codec.release()));
+}
+
+std::error_code template_error(const std::filesystem::path& dir, const std::string& name)
+{
+    std::error_code error;
+    auto codec = modbus_rtu_driver(dir).make_codec(params("1", {{"template", name}}), error);
+    CHECK_FALSE(codec);
+    return error;
+}
+
+} // namespace
+
+TEST_CASE("shipped templates load")
+{
+    CHECK(make_from_templates({{"template", "streetlight-cabinet"}})->blocks().size() == 4);
+    CHECK(make_from_templates({{"template", "radar-water-level"}})->blocks().size() == 3);
+    CHECK(make_from_templates({{"template", "temperature-humidity"}})->blocks().size() == 1);
+}
+
+TEST_CASE("temperature-humidity template poll")
+{
+    auto codec = make_from_templates({{"template", "temperature-humidity"}});
+    CHECK(codec->encode_poll() == modbus::encode_rtu(1, std::vector<std::uint8_t>{0x03, 0x00, 0x00, 0x00, 0x04}));
+
+    const std::uint16_t registers[] = {0x00FA, 0x0258, 0xFFF6, 0x0002};
+    auto reply = modbus::encode_rtu(1, modbus::encode_registers_pdu(modbus::function_code::read_holding_registers, registers));
+    auto result = codec->decode_answer(reply);
+    REQUIRE(result.has_frame());
+    CHECK(std::get<double>(find(result.frame(), "temperature").value) == doctest::Approx(25.0));
+    CHECK(find(result.frame(), "humidity").unit == "%RH");
+    CHECK(std::get<double>(find(result.frame(), "humidity").value) == doctest::Approx(60.0));
+    CHECK(std::get<double>(find(result.frame(), "dew_point").value) == doctest::Approx(-1.0));
+    CHECK_FALSE(std::get<bool>(find(result.frame(), "sensor_fault").value));
+    CHECK(std::get<bool>(find(result.frame(), "condensation").value));
+}
+
+TEST_CASE("device option overrides template point")
+{
+    auto codec = make_from_templates(
+        {{"template", "temperature-humidity"}, {"point.temperature", "holding 0 i16 scale=0.01 unit=Cel"}});
+    codec->encode_poll();
+    const std::uint16_t registers[] = {0x00FA, 0x0258, 0xFFF6, 0x0002};
+    auto reply = modbus::encode_rtu(1, modbus::encode_registers_pdu(modbus::function_code::read_holding_registers, registers));
+    auto result = codec->decode_answer(reply);
+    REQUIRE(result.has_frame());
+    CHECK(std::get<double>(find(result.frame(), "temperature").value) == doctest::Approx(2.5));
+}
+
+TEST_CASE("template errors")
+{
+    const std::filesystem::path shipped = CITYGATE_TEMPLATE_DIR;
+    CHECK(template_error(shipped, "../templates/temperature-humidity") == modbus_config_error::invalid_template);
+    CHECK(template_error(shipped, "no-such-device") == modbus_config_error::invalid_template);
+    CHECK(template_error(shipped, "") == modbus_config_error::invalid_template);
+
+    const auto dir = std::filesystem::temp_directory_path() / ("citygate-modbus-templates-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "numbers.toml") << "[points]\nlevel = 5\n";
+    std::ofstream(dir / "broken.toml") << "[points\n";
+    std::ofstream(dir / "empty.toml") << "max_block = 10\n";
+    std::ofstream(dir / "bad-point.toml") << "[points]\nlevel = \"input 0 u8\"\n";
+    CHECK(template_error(dir, "numbers") == modbus_config_error::invalid_template);
+    CHECK(template_error(dir, "broken") == modbus_config_error::invalid_template);
+    CHECK(template_error(dir, "empty") == modbus_config_error::invalid_template);
+    CHECK(template_error(dir, "bad-point") == modbus_config_error::invalid_type);
+    std::filesystem::remove_all(dir);
 }
