@@ -23,6 +23,19 @@ while [ $# -gt 0 ]; do
     *) echo "demo: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+case "$seconds" in
+  ''|*[!0-9]*) echo "demo: --seconds needs a whole number of seconds, got '$seconds'" >&2; exit 2 ;;
+esac
+case "$port" in
+  ''|*[!0-9]*) echo "demo: --port needs a port number, got '$port'" >&2; exit 2 ;;
+esac
+
+# Another broker already on the port would receive the demo's readings
+# while this one fails to bind, so a taken port is an error.
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "demo: port $port on 127.0.0.1 is already in use; choose another with --port" >&2
+  exit 1
+fi
 
 "$repo/scripts/setup.sh"
 
@@ -52,9 +65,14 @@ allow_anonymous true
 persistence false
 log_dest file $demo_dir/mosquitto.log
 CONF
+  # As root, mosquitto would switch to its own user and could not write
+  # its log into the build tree.
+  [ "$(id -u)" -eq 0 ] && echo "user root" >>"$demo_dir/mosquitto.conf"
   mosquitto -c "$demo_dir/mosquitto.conf" &
   pids=($! "${pids[@]}")
+  local broker=$!
   for _ in $(seq 50); do
+    kill -0 "$broker" 2>/dev/null || break
     mosquitto_pub -h 127.0.0.1 -p "$port" -t citygate/demo/ping -m ping 2>/dev/null && return
     sleep 0.1
   done
@@ -73,8 +91,6 @@ start_bus
   --meter 78330011223344 --meter 78330011223345 --meter 78330011223346 \
   --log "$demo_dir/meters.log" 2>"$demo_dir/sim.log" &
 pids=($! "${pids[@]}")
-"$build_dir/bin/citygated" --config "$demo_dir/citygate.toml" 2>"$demo_dir/citygated.log" &
-pids=($! "${pids[@]}")
 
 cat <<INFO
 citygate demo
@@ -87,8 +103,17 @@ Decrypted readings follow (Ctrl-C stops everything).
 INFO
 
 monitor_args=(monitor --broker "tcp://127.0.0.1:$port" --key-file "$demo_dir/keys.toml" --gateway changle-demo-01)
-if [ "$seconds" -gt 0 ]; then
-  "$build_dir/bin/citygate" "${monitor_args[@]}" --timeout "$seconds" || true
-else
-  "$build_dir/bin/citygate" "${monitor_args[@]}"
-fi
+if [ "$seconds" -gt 0 ]; then monitor_args+=(--timeout "$seconds"); fi
+
+# The monitor runs in the background so that a SIGTERM or SIGINT sent to
+# this script runs the cleanup at once instead of after the monitor exits.
+"$build_dir/bin/citygate" "${monitor_args[@]}" &
+monitor=$!
+pids=($monitor "${pids[@]}")
+
+# citygated starts once the monitor has had a moment to subscribe, so the
+# first readings are on screen too.
+sleep 1
+"$build_dir/bin/citygated" --config "$demo_dir/citygate.toml" 2>"$demo_dir/citygated.log" &
+pids=($! "${pids[@]}")
+wait "$monitor" || true

@@ -15,7 +15,7 @@ public:
         switch (static_cast<cjt188_config_error>(value)) {
         case cjt188_config_error::invalid_address:
             return "invalid CJ/T 188 address: expected the 14 hex digits printed on the meter, "
-                   "manufacturer code first (e.g. 78330011223344)";
+                   "manufacturer code first (e.g. 78330011223344), not the broadcast address AAAAAAAAAAAAAA";
         case cjt188_config_error::invalid_meter_type:
             return "invalid CJ/T 188 option meter_type: expected two hex digits in 10-19 (water), "
                    "20-29 (heat) or 30-39 (gas)";
@@ -87,8 +87,10 @@ std::unique_ptr<device_codec> cjt188_driver::make_codec(const device_params& par
         }
     }
 
+    // Every meter on the bus answers the broadcast address, so a device
+    // configured with it would mix the answers of all of them.
     auto addr = cjt188::parse_address(params.address);
-    if (!addr) {
+    if (!addr || *addr == cjt188::broadcast_address) {
         error = cjt188_config_error::invalid_address;
         return nullptr;
     }

@@ -64,6 +64,8 @@ public:
     // All devices of all buses, sorted by id.
     std::vector<device_status> device_states() const;
 
+    bool has_device(std::string_view device_id) const { return device_bus_.find(device_id) != device_bus_.end(); }
+
     void stop();
 
 private:

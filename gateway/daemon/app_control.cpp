@@ -6,6 +6,7 @@
 #include "gateway/bus/device_manager.hpp"
 #include "gateway/bus/wall_clock.hpp"
 #include "gateway/control/protocol.hpp"
+#include "gateway/control/socket_file.hpp"
 #include "gateway/store/outbox.hpp"
 #include "gateway/uplink/forwarder.hpp"
 #include "gateway/uplink/mqtt_uplink.hpp"
@@ -111,6 +112,13 @@ nlohmann::json app::queue_result()
 
 void app::read_device(const std::string& device_id, bool raw, std::function<void(nlohmann::json)> reply)
 {
+    // The id comes from the socket; the excerpt escapes it so a request
+    // cannot forge log lines, and an unknown id is not logged at all.
+    if (!devices_->has_device(device_id)) {
+        reply(control::make_error(control::errc::device_not_found,
+                                  "no device with id " + control::detail::log_excerpt(device_id)));
+        return;
+    }
     spdlog::info("device {}: on-demand read requested over the control socket", device_id);
     devices_->poll_now(device_id, [device_id, raw, reply = std::move(reply)](std::error_code error,
                                                                              bus::poll_result result) {

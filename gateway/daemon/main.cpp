@@ -6,6 +6,7 @@
 #include "drivers/registry.hpp"
 #include "gateway/config/check_drivers.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/crypto/key_file.hpp"
 #include "gateway/daemon/app.hpp"
 #include "gateway/log/log.hpp"
 
@@ -44,9 +45,23 @@ std::optional<citygate::config::config> load_checked(const std::filesystem::path
     return cfg;
 }
 
+// The daemon refuses to start without a usable key file, so the check
+// includes it; the message names the problem, never the key material.
+bool key_file_usable(const std::filesystem::path& key_file)
+{
+    std::error_code error;
+    std::string detail;
+    if (citygate::crypto::load_key_file(key_file, error, detail))
+        return true;
+    std::fprintf(stderr, "%s: %s%s%s\n", key_file.c_str(), error.message().c_str(), detail.empty() ? "" : ": ",
+                 detail.c_str());
+    return false;
+}
+
 int check_config(const std::filesystem::path& file)
 {
-    if (!load_checked(file)) {
+    const auto cfg = load_checked(file);
+    if (!cfg || !key_file_usable(cfg->gateway.key_file)) {
         std::fprintf(stderr, "%s: invalid configuration\n", file.c_str());
         return 1;
     }
