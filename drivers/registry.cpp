@@ -2,6 +2,7 @@
 
 #include "drivers/cjt188/cjt188_driver.hpp"
 #include "drivers/dlt645/dlt645_driver.hpp"
+#include "drivers/modbus/modbus_driver.hpp"
 
 namespace citygate::drivers {
 
@@ -68,6 +69,7 @@ void register_builtin_drivers(registry& r)
 {
     r.add(std::make_unique<cjt188_driver>());
     r.add(std::make_unique<dlt645_driver>());
+    r.add(std::make_unique<modbus_rtu_driver>());
 }
 
 } // namespace citygate::drivers
