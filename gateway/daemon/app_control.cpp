@@ -112,8 +112,8 @@ nlohmann::json app::queue_result()
 
 void app::read_device(const std::string& device_id, bool raw, std::function<void(nlohmann::json)> reply)
 {
-    // The id comes from the socket; the excerpt escapes it so a request
-    // cannot forge log lines, and an unknown id is not logged at all.
+    // The id comes from the socket. An unknown id is never logged, and the
+    // error message escapes it, so a request cannot forge log lines.
     if (!devices_->has_device(device_id)) {
         reply(control::make_error(control::errc::device_not_found,
                                   "no device with id " + control::detail::log_excerpt(device_id)));

@@ -3,10 +3,8 @@
 // and never pass through the pending table.
 
 #include "gateway/store/full_sync.hpp"
-#include "gateway/store/reading_codec.hpp"
 #include "gateway/store/sqlite_outbox.hpp"
 
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -22,11 +20,7 @@ std::error_code sqlite_outbox::accept_sealed(std::span<const reading> readings, 
 
     // The same limits as accept(), so both paths store the same readings.
     for (const reading& r : readings) {
-        bool valid_lane = r.lane == lane::telemetry || r.lane == lane::event;
-        if (!valid_lane || !encode_reading_body(r, body_)) {
-            spdlog::warn("store {}: reading from device {} exceeds the outbox limits or has an unknown lane; "
-                         "the whole accept was rejected",
-                         db_->path(), r.device_id.substr(0, max_device_id_size));
+        if (!encode_checked(r)) {
             return store_error::invalid_reading;
         }
     }

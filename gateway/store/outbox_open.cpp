@@ -16,9 +16,9 @@ namespace {
 
 // Bounded page cache (KiB when negative) and no memory-mapped I/O keep the
 // daemon's RSS small. Sealed batches live briefly and their pages are
-// reused, so a checkpoint every 4096 pages (16 MiB of WAL at 4 KiB pages)
-// copies each reused page once instead of once per 1000-page checkpoint;
-// the WAL is truncated back to 16 MiB after checkpoints.
+// reused, so checkpointing every 4096 pages (16 MiB of WAL at 4 KiB pages)
+// copies a reused page less often than SQLite's default of 1000 pages.
+// After a checkpoint the WAL file is truncated back to 16 MiB.
 constexpr const char* connection_pragmas = "PRAGMA synchronous = NORMAL;"
                                            "PRAGMA cache_size = -2000;"
                                            "PRAGMA mmap_size = 0;"

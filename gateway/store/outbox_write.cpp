@@ -66,15 +66,25 @@ std::error_code sqlite_outbox::accept(std::span<const reading> readings)
     return {};
 }
 
+// Encodes `r` into body_, or logs why it cannot be stored: a lane other
+// than telemetry or event, or a size beyond the limits in reading_codec.hpp.
+bool sqlite_outbox::encode_checked(const reading& r)
+{
+    bool valid_lane = r.lane == lane::telemetry || r.lane == lane::event;
+    if (valid_lane && encode_reading_body(r, body_)) {
+        return true;
+    }
+    spdlog::warn("store {}: reading from device {} exceeds the outbox limits or has an unknown lane; "
+                 "the whole accept was rejected",
+                 db_->path(), r.device_id.substr(0, max_device_id_size));
+    return false;
+}
+
 std::error_code sqlite_outbox::insert_readings(std::span<const reading> readings, std::array<lane_totals, 2>& added)
 {
     auto& insert = st_.insert_pending;
     for (const reading& r : readings) {
-        bool valid_lane = r.lane == lane::telemetry || r.lane == lane::event;
-        if (!valid_lane || !encode_reading_body(r, body_)) {
-            spdlog::warn("store {}: reading from device {} exceeds the outbox limits or has an unknown lane; "
-                         "the whole accept was rejected",
-                         db_->path(), r.device_id.substr(0, max_device_id_size));
+        if (!encode_checked(r)) {
             return store_error::invalid_reading;
         }
 

@@ -74,6 +74,7 @@ private:
     bool prepare_statements();
     bool load_totals();
 
+    bool encode_checked(const reading& r);
     std::error_code insert_readings(std::span<const reading> readings, std::array<lane_totals, 2>& added);
     std::error_code seal_one(lane l, const seal_function& seal, bool durable, bool& sealed);
     bool load_batch(lane l, batch_source& source);

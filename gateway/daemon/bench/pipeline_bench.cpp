@@ -76,7 +76,7 @@ reading make_reading(std::uint64_t n, std::size_t devices, std::int64_t ts_ms)
 class bench {
 public:
     bench(boost::asio::io_context& io, const options& opts, store::outbox& outbox, const crypto::key_set& keys)
-        : io_(io), opts_(opts), outbox_(outbox),
+        : io_(io), opts_(opts),
           uplink_(io, uplink_settings(opts), "bench-gw", "bench", {}),
           forwarder_(io, outbox, uplink_, opts.max_in_flight, std::chrono::milliseconds(100)),
           pipeline_(io, outbox, daemon::make_sealer("bench-gw", keys, now_ms, counters_), "bench-gw", now_ms,
@@ -177,7 +177,6 @@ private:
 
     boost::asio::io_context& io_;
     const options& opts_;
-    store::outbox& outbox_;
     daemon::seal_counters counters_;
     uplink::mqtt_uplink uplink_;
     uplink::forwarder forwarder_;
