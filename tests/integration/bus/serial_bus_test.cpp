@@ -8,6 +8,9 @@
 #include "gateway/bus/device_manager.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include "tests/support/mosquitto_fixture.hpp"
+#include "tests/support/process.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -41,89 +44,10 @@ using steady = std::chrono::steady_clock;
 // Printed addresses, A6 first, as on the meters' labels.
 const std::vector<std::string> meters = {"78330011220001", "78330011220002", "78330011220003"};
 
-std::string read_text(const fs::path& path)
-{
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-bool wait_until(const std::function<bool()>& done, milliseconds timeout)
-{
-    const auto deadline = steady::now() + timeout;
-    while (!done()) {
-        if (steady::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
-}
-
-class temp_dir {
-public:
-    temp_dir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "citygate-bus-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::system_error(errno, std::generic_category(), "mkdtemp failed");
-        path_ = pattern;
-    }
-    ~temp_dir()
-    {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    const fs::path& path() const noexcept { return path_; }
-
-private:
-    fs::path path_;
-};
-
-// Child process with stdout and stderr appended to `output`.
-class child_process {
-public:
-    child_process(const std::vector<std::string>& args, const fs::path& output)
-    {
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-
-        std::vector<char*> argv;
-        for (const auto& arg : args)
-            argv.push_back(const_cast<char*>(arg.c_str()));
-        argv.push_back(nullptr);
-
-        const int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0)
-            throw std::system_error(rc, std::generic_category(), "posix_spawn " + args[0] + " failed");
-    }
-    ~child_process() { stop(SIGTERM); }
-    child_process(const child_process&) = delete;
-    child_process& operator=(const child_process&) = delete;
-
-    // Sends `signal`, then SIGKILL if the process is still there after 2 s.
-    void stop(int signal)
-    {
-        if (pid_ <= 0)
-            return;
-        ::kill(pid_, signal);
-        const bool exited = wait_until([this] { return ::waitpid(pid_, nullptr, WNOHANG) == pid_; }, 2s);
-        if (!exited) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        pid_ = -1;
-    }
-
-private:
-    pid_t pid_ = -1;
-};
+using test::child_process;
+using test::read_text;
+using test::temp_dir;
+using test::wait_until;
 
 // The pty bus: socat between end "gw" (the gateway's serial device) and
 // end "sim" (the simulator's).
