@@ -6,11 +6,6 @@
 
 namespace citygate::drivers {
 
-proto::decode_result<push_frame> driver::decode_push(std::span<const std::uint8_t>) const
-{
-    return proto::decode_result<push_frame>::fail(std::make_error_code(std::errc::operation_not_supported), 0);
-}
-
 namespace {
 
 class registry_category_impl : public std::error_category {

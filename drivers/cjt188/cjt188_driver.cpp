@@ -114,7 +114,7 @@ cjt188_device_codec::cjt188_device_codec(std::uint8_t meter_type, cjt188::addres
 {
 }
 
-std::vector<std::uint8_t> cjt188_device_codec::encode_poll() const
+std::vector<std::uint8_t> cjt188_device_codec::encode_poll(std::size_t) const
 {
     // SER stays 0: the driver has no per-poll state, and meters echo it only.
     return cjt188::encode_frame(cjt188::make_read_data_request(meter_type_, address_, edition_, 0));
@@ -131,7 +131,8 @@ std::error_code cjt188_device_codec::check_reply(const cjt188::reply& r) const
     return {};
 }
 
-proto::decode_result<poll_answer> cjt188_device_codec::decode_answer(std::span<const std::uint8_t> bytes) const
+proto::decode_result<poll_answer> cjt188_device_codec::decode_answer(std::size_t,
+                                                                     std::span<const std::uint8_t> bytes) const
 {
     // The core calls this again with the whole buffer after every read. Counts
     // of one pass reach stats_ only with a final result, because a need_more

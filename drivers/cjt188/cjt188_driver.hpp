@@ -37,12 +37,13 @@ class cjt188_device_codec final : public device_codec {
 public:
     cjt188_device_codec(std::uint8_t meter_type, cjt188::address addr, cjt188::edition ed);
 
-    std::vector<std::uint8_t> encode_poll() const override;
+    std::vector<std::uint8_t> encode_poll(std::size_t step) const override;
 
     // Skips line noise before the reply (counted as no_start_byte) and
     // returns the reply with consumed() including the skipped bytes. Noise
     // alone is need_more. Counters change only when the result is final.
-    proto::decode_result<poll_answer> decode_answer(std::span<const std::uint8_t> bytes) const override;
+    proto::decode_result<poll_answer> decode_answer(std::size_t step,
+                                                    std::span<const std::uint8_t> bytes) const override;
 
     const cjt188::counters& stats() const noexcept { return stats_; }
 

@@ -1,5 +1,7 @@
 #include "drivers/dlt645/dlt645_driver.hpp"
 
+#include <algorithm>
+#include <ctime>
 #include <string>
 
 namespace citygate::drivers {
@@ -25,6 +27,10 @@ public:
             return "invalid DL/T 645 option read: the metric has no data identifier in the configured edition";
         case dlt645_config_error::unknown_option:
             return "unknown DL/T 645 option: only edition and read are read";
+        case dlt645_config_error::too_many_quantities:
+            return "invalid DL/T 645 option read: at most 64 metrics per device";
+        case dlt645_config_error::duplicate_quantity:
+            return "invalid DL/T 645 option read: a metric is listed twice";
         }
         return "unknown DL/T 645 configuration error";
     }
@@ -48,6 +54,58 @@ std::optional<dlt645::edition> parse_edition(const std::string& text)
 const std::optional<dlt645::data_id>& di_in(const dlt645::quantity& q, dlt645::edition ed)
 {
     return ed == dlt645::edition::v2007 ? q.di_2007 : q.di_1997;
+}
+
+std::string_view trim(std::string_view text)
+{
+    while (!text.empty() && text.front() == ' ')
+        text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ')
+        text.remove_suffix(1);
+    return text;
+}
+
+// Parses the "read" option: "all", or metric names separated by commas.
+std::error_code parse_read_list(std::string_view list, dlt645::edition ed,
+                                std::vector<const dlt645::quantity*>& out)
+{
+    if (trim(list) == "all") {
+        for (const auto& q : dlt645::quantities())
+            if (di_in(q, ed))
+                out.push_back(&q);
+        return {};
+    }
+
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const auto name = trim(list.substr(0, comma));
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+
+        const auto* q = dlt645::find_quantity(name);
+        if (q == nullptr)
+            return dlt645_config_error::unknown_quantity;
+        if (!di_in(*q, ed))
+            return dlt645_config_error::quantity_not_in_edition;
+        if (std::find(out.begin(), out.end(), q) != out.end())
+            return dlt645_config_error::duplicate_quantity;
+        if (out.size() == max_dlt645_quantities)
+            return dlt645_config_error::too_many_quantities;
+        out.push_back(q);
+    }
+    return out.empty() ? std::error_code(dlt645_config_error::unknown_quantity) : std::error_code{};
+}
+
+// Meters keep local time, so the broadcast carries the gateway's local time.
+std::optional<dlt645::meter_time> local_time_of(std::int64_t unix_ms)
+{
+    const auto seconds = static_cast<std::time_t>(unix_ms / 1000);
+    if (seconds != unix_ms / 1000)
+        return std::nullopt; // NOTE: a 32-bit time_t cannot hold dates past 2038
+    std::tm fields{};
+    if (localtime_r(&seconds, &fields) == nullptr)
+        return std::nullopt;
+    return dlt645::meter_time{fields.tm_year + 1900, fields.tm_mon + 1, fields.tm_mday,
+                              fields.tm_hour,        fields.tm_min,     fields.tm_sec};
 }
 
 } // namespace
@@ -83,29 +141,38 @@ std::unique_ptr<device_codec> dlt645_driver::make_codec(const device_params& par
         error = dlt645_config_error::invalid_edition;
         return nullptr;
     }
-    const auto* what = dlt645::find_quantity(option_or(params, "read", "energy_import"));
-    if (what == nullptr) {
-        error = dlt645_config_error::unknown_quantity;
+
+    std::vector<const dlt645::quantity*> what;
+    if ((error = parse_read_list(option_or(params, "read", "energy_import"), *ed, what)))
         return nullptr;
-    }
-    if (!di_in(*what, *ed)) {
-        error = dlt645_config_error::quantity_not_in_edition;
-        return nullptr;
-    }
-    return std::make_unique<dlt645_device_codec>(*addr, *ed, *what);
+    return std::make_unique<dlt645_device_codec>(*addr, *ed, std::move(what));
 }
 
-dlt645_device_codec::dlt645_device_codec(dlt645::address addr, dlt645::edition ed, const dlt645::quantity& what)
-    : address_(addr), edition_(ed), quantity_(&what), di_(di_in(what, ed).value_or(0))
+std::optional<std::vector<std::uint8_t>> dlt645_driver::encode_time_sync(std::int64_t unix_ms) const
 {
+    auto local = local_time_of(unix_ms);
+    if (!local)
+        return std::nullopt;
+    auto frame = dlt645::make_time_sync(*local);
+    if (!frame)
+        return std::nullopt;
+    return dlt645::encode_frame(*frame);
 }
 
-std::vector<std::uint8_t> dlt645_device_codec::encode_poll() const
+dlt645_device_codec::dlt645_device_codec(dlt645::address addr, dlt645::edition ed,
+                                         std::vector<const dlt645::quantity*> what)
+    : address_(addr), edition_(ed), quantities_(std::move(what))
 {
-    return dlt645::encode_frame(dlt645::make_read_request(edition_, address_, di_));
+    for (const auto* q : quantities_)
+        dis_.push_back(di_in(*q, ed).value_or(0));
 }
 
-std::error_code dlt645_device_codec::to_answer(const dlt645::reply& r, poll_answer& out) const
+std::vector<std::uint8_t> dlt645_device_codec::encode_poll(std::size_t step) const
+{
+    return dlt645::encode_frame(dlt645::make_read_request(edition_, address_, dis_[step]));
+}
+
+std::error_code dlt645_device_codec::to_answer(std::size_t step, const dlt645::reply& r, poll_answer& out) const
 {
     if (r.link.address != address_)
         return dlt645::error::address_mismatch;
@@ -114,7 +181,7 @@ std::error_code dlt645_device_codec::to_answer(const dlt645::reply& r, poll_answ
     const auto* body = std::get_if<dlt645::read_reply>(&r.body);
     if (body == nullptr)
         return dlt645::error::unexpected_control;
-    if (body->di != di_)
+    if (body->di != dis_[step])
         return dlt645::error::di_mismatch;
 
     double value = 0;
@@ -126,19 +193,21 @@ std::error_code dlt645_device_codec::to_answer(const dlt645::reply& r, poll_answ
     return {};
 }
 
-proto::decode_result<poll_answer> dlt645_device_codec::decode_answer(std::span<const std::uint8_t> bytes) const
+proto::decode_result<poll_answer> dlt645_device_codec::decode_answer(std::size_t step,
+                                                                     std::span<const std::uint8_t> bytes) const
 {
     // The core calls this again with the whole buffer after every read. Counts
     // of one pass reach stats_ only with a final result, because a need_more
     // pass would otherwise count the same line noise once per read.
     dlt645::counters pass;
-    auto result = decode_pass(bytes, pass);
+    auto result = decode_pass(step, bytes, pass);
     if (!result.needs_more())
         stats_ += pass;
     return result;
 }
 
-proto::decode_result<poll_answer> dlt645_device_codec::decode_pass(std::span<const std::uint8_t> bytes,
+proto::decode_result<poll_answer> dlt645_device_codec::decode_pass(std::size_t step,
+                                                                   std::span<const std::uint8_t> bytes,
                                                                    dlt645::counters& pass) const
 {
     using result = proto::decode_result<poll_answer>;
@@ -164,7 +233,7 @@ proto::decode_result<poll_answer> dlt645_device_codec::decode_pass(std::span<con
             return result::fail(decoded.error(), skipped + decoded.consumed());
 
         poll_answer answer;
-        if (auto ec = to_answer(decoded.frame(), answer)) {
+        if (auto ec = to_answer(step, decoded.frame(), answer)) {
             pass.count(ec);
             return result::fail(ec, skipped + decoded.consumed());
         }

@@ -103,21 +103,19 @@ modbus_rtu_device_codec::modbus_rtu_device_codec(std::uint8_t unit, std::vector<
 {
 }
 
-std::vector<std::uint8_t> modbus_rtu_device_codec::encode_poll() const
+std::vector<std::uint8_t> modbus_rtu_device_codec::encode_poll(std::size_t step) const
 {
-    current_block_ = next_block_;
-    next_block_ = (next_block_ + 1) % blocks_.size();
-
     std::vector<std::uint8_t> pdu;
     // plan_blocks keeps every block within the read limits, so encoding cannot fail.
-    modbus::encode_request_pdu(modbus::make_block_request(blocks_[current_block_]), pdu);
+    modbus::encode_request_pdu(modbus::make_block_request(blocks_[step]), pdu);
     return modbus::encode_rtu(unit_, pdu);
 }
 
-proto::decode_result<poll_answer> modbus_rtu_device_codec::decode_answer(std::span<const std::uint8_t> bytes) const
+proto::decode_result<poll_answer> modbus_rtu_device_codec::decode_answer(std::size_t step,
+                                                                        std::span<const std::uint8_t> bytes) const
 {
     using result = proto::decode_result<poll_answer>;
-    const auto& block = blocks_[current_block_];
+    const auto& block = blocks_[step];
 
     // The core calls again with the whole buffer after every read, so the
     // counts of a need_more pass are dropped to avoid counting twice.

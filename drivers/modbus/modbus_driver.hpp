@@ -46,14 +46,14 @@ public:
     modbus_rtu_device_codec(std::uint8_t unit, std::vector<modbus::point> points,
                             std::vector<modbus::read_block> blocks);
 
-    // Reads the next block in turn.
-    // TODO: the core sends one request per poll, so a map of N blocks
-    // refreshes each block only every N poll intervals.
-    std::vector<std::uint8_t> encode_poll() const override;
+    // One step per register block.
+    std::size_t poll_steps() const override { return blocks_.size(); }
+    std::vector<std::uint8_t> encode_poll(std::size_t step) const override;
 
-    // Decodes the reply to the last encode_poll() into the metrics of its block.
-    // Counters change only when the result is final.
-    proto::decode_result<poll_answer> decode_answer(std::span<const std::uint8_t> bytes) const override;
+    // Decodes the reply to the request of `step` into the metrics of its
+    // block. Counters change only when the result is final.
+    proto::decode_result<poll_answer> decode_answer(std::size_t step,
+                                                    std::span<const std::uint8_t> bytes) const override;
 
     const modbus::counters& stats() const noexcept { return stats_; }
     const std::vector<modbus::read_block>& blocks() const noexcept { return blocks_; }
@@ -62,8 +62,6 @@ private:
     std::uint8_t unit_;
     std::vector<modbus::point> points_;
     std::vector<modbus::read_block> blocks_;
-    mutable std::size_t next_block_ = 0;
-    mutable std::size_t current_block_ = 0;
     mutable modbus::counters stats_;
 };
 

@@ -31,6 +31,10 @@ public:
             return "too many polls waiting on this bus";
         case bus_error::stopped:
             return "bus poller stopped";
+        case bus_error::command_rejected:
+            return "command rejected by the driver";
+        case bus_error::bus_unknown:
+            return "bus not found";
         }
         return "unknown bus error";
     }

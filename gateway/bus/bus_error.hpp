@@ -9,12 +9,14 @@ enum class bus_error {
     timeout = 1,       // no complete answer within the response timeout
     decode_failed,     // the driver rejected the answer (message in the poll result)
     answer_too_long,   // more bytes arrived than any answer may have
-    transport_closed,  // the serial port is closed and being reopened
+    transport_closed,  // the bus port (serial or TCP) is closed and being reopened
     transport_failed,  // a read or write on the port failed; the port was closed
     device_unknown,    // no device with this id is configured
     device_removed,    // the device was removed while its poll was queued or running
     queue_full,        // too many on-demand polls are already waiting on this bus
     stopped,           // the bus poller was stopped
+    command_rejected,  // the driver cannot encode the requested command (detail in the result)
+    bus_unknown,       // no bus with this id is configured
 };
 
 const std::error_category& bus_category() noexcept;

@@ -31,8 +31,10 @@ void bus_poller::impl::next_step()
 
 void bus_poller::impl::start_attempt()
 {
-    auto* device = find_device(current_->device_id, current_->device_serial);
-    if (device == nullptr) {
+    auto* device = current_->kind == job_kind::bus_request
+                       ? nullptr
+                       : find_device(current_->device_id, current_->device_serial);
+    if (current_->kind != job_kind::bus_request && device == nullptr) {
         complete_job(bus_error::device_removed, {}, {});
         asio::post(io_, [self = shared_from_this()] { self->next_step(); });
         return;
@@ -47,20 +49,58 @@ void bus_poller::impl::start_attempt()
         return;
     }
 
-    if (current_->request.empty())
-        current_->request = device->codec->encode_poll();
+    if (!prepare_request(device)) {
+        asio::post(io_, [self = shared_from_this()] { self->next_step(); });
+        return;
+    }
     ++current_->attempts;
+    ++counters_.exchanges;
 
     port_->discard_input();
     attempt_active_ = true;
     const auto attempt = ++attempt_id_;
-    spdlog::debug("bus {}: device {}: request (attempt {}): {}", bus_.id, device->spec.id, current_->attempts,
-                  proto::to_hex(current_->request));
+    spdlog::debug("bus {}: {} {}: request (step {}, attempt {}): {}", bus_.id,
+                  device != nullptr ? "device" : "exchange", device != nullptr ? device->spec.id : "-",
+                  current_->step + 1, current_->attempts, proto::to_hex(current_->request));
 
     ++ops_in_flight_;
     port_->async_write(current_->request, [self = shared_from_this(), attempt](std::error_code ec) {
         self->on_written(attempt, ec);
     });
+}
+
+bool bus_poller::impl::prepare_request(device_entry* device)
+{
+    if (!current_->request.empty())
+        return true;
+
+    if (current_->kind == job_kind::poll)
+        current_->request = device->codec->encode_poll(current_->step);
+    else
+        current_->request = current_->command.request;
+
+    if (current_->request.empty()) {
+        // A driver bug, not a line fault: fail the job rather than send nothing.
+        spdlog::error("bus {}: device {}: driver produced an empty request for step {}", bus_.id,
+                      current_->device_id, current_->step + 1);
+        complete_job(bus_error::command_rejected, "the driver produced an empty request", {});
+        return false;
+    }
+    return true;
+}
+
+proto::decode_result<drivers::poll_answer> bus_poller::impl::decode_current(device_entry* device) const
+{
+    if (current_->kind == job_kind::poll)
+        return device->codec->decode_answer(current_->step, rx_);
+    return current_->command.decode(rx_);
+}
+
+void bus_poller::impl::count_rejected()
+{
+    ++counters_.rejected_frames;
+    if (auto* device = find_device(current_->device_id, current_->device_serial))
+        ++device->rejected_frames;
 }
 
 void bus_poller::impl::on_written(std::uint64_t attempt, std::error_code error)
@@ -72,6 +112,14 @@ void bus_poller::impl::on_written(std::uint64_t attempt, std::error_code error)
     }
     if (error) {
         on_port_error(error, "write");
+        return;
+    }
+
+    // A broadcast has no answer: it is done once its bytes are on the wire,
+    // and the gap that follows keeps the next request off the line until then.
+    if (current_->kind == job_kind::bus_request && !current_->command.decode) {
+        end_attempt_after(port_->transmit_time(current_->request.size()));
+        step_done({}, {}, {});
         return;
     }
 
@@ -108,23 +156,23 @@ void bus_poller::impl::on_read(std::uint64_t attempt, std::error_code error, std
     rx_.insert(rx_.end(), read_buffer_.begin(), read_buffer_.begin() + static_cast<std::ptrdiff_t>(bytes));
 
     auto* device = find_device(current_->device_id, current_->device_serial);
-    auto result = device->codec->decode_answer(rx_);
+    auto result = decode_current(device);
     if (result.has_frame()) {
-        spdlog::debug("bus {}: device {}: answer: {}", bus_.id, device->spec.id, proto::to_hex(rx_));
+        spdlog::debug("bus {}: {}: answer: {}", bus_.id, current_->device_id, proto::to_hex(rx_));
         attempt_succeeded(std::move(result).frame());
         return;
     }
 
     if (result.failed()) {
-        ++device->rejected_frames;
-        spdlog::debug("bus {}: device {}: rejected answer ({}): {}", bus_.id, device->spec.id,
+        count_rejected();
+        spdlog::debug("bus {}: {}: rejected answer ({}): {}", bus_.id, current_->device_id,
                       result.error().message(), proto::to_hex(rx_));
         attempt_failed(bus_error::decode_failed, "invalid answer: " + result.error().message());
         return;
     }
 
     if (rx_.size() >= options_.max_answer_bytes) {
-        ++device->rejected_frames;
+        count_rejected();
         attempt_failed(bus_error::answer_too_long,
                        "answer exceeds " + std::to_string(options_.max_answer_bytes) + " bytes without a complete frame");
         return;
@@ -142,11 +190,17 @@ void bus_poller::impl::on_response_timeout(std::uint64_t attempt)
     if (!rx_.empty())
         detail = "incomplete answer (" + std::to_string(rx_.size()) + " bytes) within " +
                  std::to_string(bus_.response_timeout.count()) + " ms";
-    spdlog::debug("bus {}: device {}: {}: {}", bus_.id, current_->device_id, detail, proto::to_hex(rx_));
+    spdlog::debug("bus {}: {}: {}: {}", bus_.id, current_->device_id, detail, proto::to_hex(rx_));
+    ++counters_.timeouts;
     attempt_failed(bus_error::timeout, std::move(detail));
 }
 
 void bus_poller::impl::end_attempt()
+{
+    end_attempt_after(std::chrono::microseconds{0});
+}
+
+void bus_poller::impl::end_attempt_after(std::chrono::microseconds wire_time)
 {
     attempt_active_ = false;
     response_timer_.cancel();
@@ -156,7 +210,7 @@ void bus_poller::impl::end_attempt()
     // The gap counts from the end of this exchange; the next request waits
     // for it and for the cancelled operations to finish.
     in_gap_ = true;
-    gap_timer_.expires_after(bus_.inter_frame_gap);
+    gap_timer_.expires_after(wire_time + gap_after_exchange());
     gap_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec || self->stopped_)
             return;
@@ -165,23 +219,31 @@ void bus_poller::impl::end_attempt()
     });
 }
 
+milliseconds bus_poller::impl::gap_after_exchange() const
+{
+    // Modbus RTU needs 3.5 character times of silence between frames, and
+    // other protocols tolerate it. Four characters round it up.
+    const auto t35 = std::chrono::ceil<milliseconds>(port_->transmit_time(4));
+    return std::max(bus_.inter_frame_gap, t35);
+}
+
 void bus_poller::impl::attempt_failed(std::error_code error, std::string detail)
 {
     end_attempt();
 
     const bool retry = port_->is_open() && current_->attempts <= bus_.retries;
     if (retry) {
-        spdlog::debug("bus {}: device {}: attempt {} failed: {}; retrying", bus_.id, current_->device_id,
+        spdlog::debug("bus {}: {}: attempt {} failed: {}; retrying", bus_.id, current_->device_id,
                       current_->attempts, detail);
         return; // next_step() starts the next attempt after the gap
     }
-    complete_job(error, detail, {});
+    step_done(error, std::move(detail), {});
 }
 
 void bus_poller::impl::attempt_succeeded(drivers::poll_answer answer)
 {
     end_attempt();
-    complete_job({}, {}, std::move(answer));
+    step_done({}, {}, std::move(answer));
 }
 
 void bus_poller::impl::abandon_current(std::error_code error)
@@ -198,6 +260,7 @@ void bus_poller::impl::on_port_error(std::error_code error, const char* operatio
     spdlog::warn("bus {}: {} on {} failed: {}; closing the port and reopening in {} ms", bus_.id, operation,
                  port_->describe(), error.message(), reopen_delay_.count());
 
+    ++counters_.port_errors;
     end_attempt();
     port_->close();
     schedule_reopen();
@@ -221,6 +284,7 @@ void bus_poller::impl::open_port()
     else
         spdlog::debug("bus {}: cannot open {}: {}", bus_.id, port_->describe(), error.message());
     open_failure_logged_ = true;
+    ++counters_.port_errors;
     schedule_reopen();
 }
 

@@ -135,31 +135,62 @@ bool bus_poller::impl::remove_device(std::string_view device_id)
     return true;
 }
 
+std::error_code bus_poller::impl::check_on_demand(std::string_view device_id) const
+{
+    if (stopped_)
+        return bus_error::stopped;
+    if (!device_id.empty() && !devices_.contains(device_id))
+        return bus_error::device_unknown;
+    if (on_demand_waiting_ >= options_.max_queued_requests)
+        return bus_error::queue_full;
+    return {};
+}
+
 void bus_poller::impl::poll_now(std::string_view device_id, poll_handler handler)
 {
-    std::error_code rejection;
-    const auto it = devices_.find(device_id);
-    if (stopped_)
-        rejection = bus_error::stopped;
-    else if (it == devices_.end())
-        rejection = bus_error::device_unknown;
-    else if (on_demand_waiting_ >= options_.max_queued_requests)
-        rejection = bus_error::queue_full;
-
     job j;
     j.device_id = std::string(device_id);
     j.handler = std::move(handler);
-    if (rejection) {
+    if (auto rejection = check_on_demand(device_id)) {
+        fail_waiting_handler(j, rejection);
+        return;
+    }
+    j.device_serial = devices_.find(device_id)->second->serial;
+    enqueue_on_demand(std::move(j));
+}
+
+void bus_poller::impl::command_now(std::string_view device_id, std::string_view name, std::string_view value,
+                                   poll_handler handler)
+{
+    job j;
+    j.kind = job_kind::command;
+    j.device_id = std::string(device_id);
+    j.handler = std::move(handler);
+    if (auto rejection = check_on_demand(device_id)) {
         fail_waiting_handler(j, rejection);
         return;
     }
 
-    if (started_)
-        enqueue_due_polls();
-    j.device_serial = it->second->serial;
-    queue_.push_back(std::move(j));
-    ++on_demand_waiting_;
-    next_step();
+    const auto& device = *devices_.find(device_id)->second;
+    if (auto ec = device.codec->encode_command(name, value, j.command)) {
+        fail_waiting_handler(j, bus_error::command_rejected, ec.message());
+        return;
+    }
+    j.device_serial = device.serial;
+    enqueue_on_demand(std::move(j));
+}
+
+void bus_poller::impl::transact(drivers::exchange exchange, poll_handler handler)
+{
+    job j;
+    j.kind = job_kind::bus_request;
+    j.handler = std::move(handler);
+    j.command = std::move(exchange);
+    if (auto rejection = check_on_demand({})) {
+        fail_waiting_handler(j, rejection);
+        return;
+    }
+    enqueue_on_demand(std::move(j));
 }
 
 std::vector<device_status> bus_poller::impl::device_states() const
@@ -269,45 +300,6 @@ milliseconds bus_poller::impl::effective_interval(const device_entry& device) co
     return std::min(backoff, cap);
 }
 
-void bus_poller::impl::complete_job(std::error_code error, const std::string& detail, drivers::poll_answer answer)
-{
-    job j = std::move(*current_);
-    current_.reset();
-
-    auto* device = find_device(j.device_id, j.device_serial);
-    if (device == nullptr) {
-        fail_waiting_handler(j, bus_error::device_removed);
-        return;
-    }
-
-    if (error)
-        record_failure(*device, error, detail);
-    else
-        record_success(*device, answer);
-
-    if (j.scheduled) {
-        device->scheduled_poll_pending = false;
-
-        // A late poll (busy bus) is not repeated to catch up: the next one
-        // is due an interval after the previous due time, or now.
-        const auto next = std::max(j.due + effective_interval(*device), clock::now());
-        arm_timer(*device, next);
-    }
-
-    if (j.handler) {
-        poll_result result;
-        result.device_id = j.device_id;
-        result.answer = std::move(answer);
-        result.request = std::move(j.request);
-        result.response = rx_;
-        result.attempts = j.attempts;
-        result.error_detail = error ? detail : std::string{};
-        asio::post(io_, [handler = std::move(j.handler), error, result = std::move(result)]() mutable {
-            handler(error, std::move(result));
-        });
-    }
-}
-
 void bus_poller::impl::record_success(device_entry& device, const drivers::poll_answer& answer)
 {
     const auto now_ms = wall_clock_now_ms();
@@ -373,14 +365,14 @@ void bus_poller::impl::emit(const reading_handler& handler, reading r)
         asio::post(io_, [handler, r = std::move(r)]() mutable { handler(std::move(r)); });
 }
 
-void bus_poller::impl::fail_waiting_handler(job& j, std::error_code error)
+void bus_poller::impl::fail_waiting_handler(job& j, std::error_code error, std::string detail)
 {
     if (!j.handler)
         return;
     poll_result result;
     result.device_id = j.device_id;
-    result.request = j.request;
-    result.attempts = j.attempts;
+    result.exchanges = std::move(j.records);
+    result.error_detail = std::move(detail);
     asio::post(io_, [handler = std::move(j.handler), error, result = std::move(result)]() mutable {
         handler(error, std::move(result));
     });
@@ -417,6 +409,19 @@ void bus_poller::poll_now(std::string_view device_id, poll_handler handler)
 {
     impl_->poll_now(device_id, std::move(handler));
 }
+
+void bus_poller::command_now(std::string_view device_id, std::string_view name, std::string_view value,
+                             poll_handler handler)
+{
+    impl_->command_now(device_id, name, value, std::move(handler));
+}
+
+void bus_poller::transact(drivers::exchange exchange, poll_handler handler)
+{
+    impl_->transact(std::move(exchange), std::move(handler));
+}
+
+bus_status bus_poller::status() const { return impl_->status(); }
 
 std::vector<device_status> bus_poller::device_states() const { return impl_->device_states(); }
 const config::bus_config& bus_poller::bus() const noexcept { return impl_->bus(); }

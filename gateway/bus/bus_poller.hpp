@@ -56,14 +56,31 @@ struct device_status {
     std::uint64_t rejected_frames = 0; // answers the driver rejected
 };
 
-// Outcome of one poll, for `citygate read`.
-struct poll_result {
-    std::string device_id;
-    drivers::poll_answer answer;        // empty unless the poll succeeded
+// One request/answer exchange of a poll or command, for `citygate read --raw`.
+struct exchange_record {
     std::vector<std::uint8_t> request;  // bytes sent
     std::vector<std::uint8_t> response; // bytes received in the last attempt
     unsigned attempts = 0;
-    std::string error_detail;           // e.g. the driver's decode error message
+    std::string error;                  // empty when the answer was accepted
+};
+
+// Outcome of one poll, command or bus exchange.
+struct poll_result {
+    std::string device_id;              // empty for a bus exchange
+    drivers::poll_answer answer;        // merged answers of the steps that succeeded
+    std::vector<exchange_record> exchanges; // in the order they ran
+    std::string error_detail;           // why it failed, e.g. the driver's decode error message
+};
+
+// Counters of one bus, for `citygate status` and the health topic.
+struct bus_status {
+    std::string id;
+    std::string endpoint;             // transport::describe()
+    bool open = false;
+    std::uint64_t exchanges = 0;      // request/answer attempts started
+    std::uint64_t timeouts = 0;       // attempts without a complete answer in time
+    std::uint64_t rejected_frames = 0; // answers rejected on this bus, all devices together
+    std::uint64_t port_errors = 0;    // failed opens, reads and writes
 };
 
 using reading_handler = std::function<void(reading)>;
@@ -78,6 +95,8 @@ struct poller_options {
     milliseconds reopen_max{60000};
     std::size_t max_answer_bytes = 1024;     // answers longer than this are rejected
     std::size_t max_queued_requests = 64;    // on-demand polls waiting per bus
+    milliseconds time_sync_first{10000};     // first broadcast time sync after a bus starts
+    milliseconds time_sync_retry{60000};     // next check while the clock is not synchronised
 };
 
 class bus_poller {
@@ -119,8 +138,21 @@ public:
     // The handler runs from the io_context.
     void poll_now(std::string_view device_id, poll_handler handler);
 
+    // Runs the device's command `name` = `value` (a valve, coil or register
+    // write) as one exchange, queued like poll_now. The driver's encoding
+    // error, if any, reaches the handler with bus_error::command_rejected.
+    void command_now(std::string_view device_id, std::string_view name, std::string_view value,
+                     poll_handler handler);
+
+    // Runs an exchange addressed to no configured device (a broadcast time
+    // sync, an address scan), queued like poll_now. A broadcast, which has
+    // no decoder, succeeds once its request is on the wire.
+    void transact(drivers::exchange exchange, poll_handler handler);
+
     // Devices sorted by id.
     std::vector<device_status> device_states() const;
+
+    bus_status status() const;
 
     const config::bus_config& bus() const noexcept;
 

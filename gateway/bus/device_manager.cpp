@@ -1,8 +1,10 @@
 #include "gateway/bus/device_manager.hpp"
 
+#include "gateway/bus/bus_entry.hpp"
 #include "gateway/bus/serial_transport.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -15,9 +17,9 @@ namespace {
 bool same_bus(const config::bus_config& a, const config::bus_config& b)
 {
     return std::tie(a.id, a.device, a.baud, a.data_bits, a.parity, a.stop_bits, a.response_timeout,
-                    a.inter_frame_gap, a.retries) ==
+                    a.inter_frame_gap, a.retries, a.time_sync_interval) ==
            std::tie(b.id, b.device, b.baud, b.data_bits, b.parity, b.stop_bits, b.response_timeout,
-                    b.inter_frame_gap, b.retries);
+                    b.inter_frame_gap, b.retries, b.time_sync_interval);
 }
 
 // Compares what the poller and the codec use; component_code and location
@@ -89,11 +91,6 @@ std::string apply_summary::to_string() const
     return out;
 }
 
-struct device_manager::bus_entry {
-    config::bus_config config;
-    std::unique_ptr<bus_poller> poller;
-    std::map<std::string, config::device_config, std::less<>> devices; // the ones running
-};
 
 device_manager::device_manager(boost::asio::io_context& io, const drivers::registry& drivers,
                                transport_factory make_transport, poller_options options)
@@ -164,7 +161,7 @@ apply_summary device_manager::apply(const config::config& next)
 void device_manager::add_bus(const config::bus_config& bus, const std::vector<config::device_config>& devices,
                              apply_summary& summary)
 {
-    auto entry = std::make_unique<bus_entry>();
+    auto entry = std::make_unique<bus_entry>(io_);
     entry->config = bus;
     entry->poller = std::make_unique<bus_poller>(io_, bus, make_transport_(io_, bus), options_);
     entry->poller->on_reading(on_reading_);
@@ -175,7 +172,8 @@ void device_manager::add_bus(const config::bus_config& bus, const std::vector<co
             entry->devices.emplace(d.id, d);
     }
     entry->poller->start();
-    buses_.emplace(bus.id, std::move(entry));
+    auto& running = *buses_.emplace(bus.id, std::move(entry)).first->second;
+    start_time_sync(running);
 }
 
 void device_manager::sync_devices(bus_entry& entry, const std::vector<config::device_config>& devices,
@@ -242,22 +240,62 @@ bool device_manager::add_device(bus_poller& poller, const config::device_config&
     return true;
 }
 
-void device_manager::poll_now(std::string_view device_id, poll_handler handler)
+bus_poller* device_manager::poller_of(std::string_view device_id)
 {
     auto route = device_bus_.find(device_id);
-    if (route != device_bus_.end()) {
-        auto bus = buses_.find(route->second);
-        if (bus != buses_.end()) {
-            bus->second->poller->poll_now(device_id, std::move(handler));
-            return;
-        }
-    }
+    if (route == device_bus_.end())
+        return nullptr;
+    auto bus = buses_.find(route->second);
+    return bus == buses_.end() ? nullptr : bus->second->poller.get();
+}
 
+void device_manager::fail_unknown(std::string_view device_id, std::error_code error, poll_handler handler)
+{
     poll_result result;
     result.device_id = std::string(device_id);
-    boost::asio::post(io_, [handler = std::move(handler), result = std::move(result)]() mutable {
-        handler(bus_error::device_unknown, std::move(result));
+    boost::asio::post(io_, [handler = std::move(handler), error, result = std::move(result)]() mutable {
+        handler(error, std::move(result));
     });
+}
+
+void device_manager::poll_now(std::string_view device_id, poll_handler handler)
+{
+    if (auto* poller = poller_of(device_id))
+        poller->poll_now(device_id, std::move(handler));
+    else
+        fail_unknown(device_id, bus_error::device_unknown, std::move(handler));
+}
+
+void device_manager::command_now(std::string_view device_id, std::string_view name, std::string_view value,
+                                 poll_handler handler)
+{
+    if (auto* poller = poller_of(device_id))
+        poller->command_now(device_id, name, value, std::move(handler));
+    else
+        fail_unknown(device_id, bus_error::device_unknown, std::move(handler));
+}
+
+void device_manager::transact(std::string_view bus_id, drivers::exchange exchange, poll_handler handler)
+{
+    auto bus = buses_.find(bus_id);
+    if (bus != buses_.end())
+        bus->second->poller->transact(std::move(exchange), std::move(handler));
+    else
+        fail_unknown({}, bus_error::bus_unknown, std::move(handler));
+}
+
+const config::bus_config* device_manager::find_bus(std::string_view bus_id) const
+{
+    auto bus = buses_.find(bus_id);
+    return bus == buses_.end() ? nullptr : &bus->second->config;
+}
+
+std::vector<bus_status> device_manager::bus_states() const
+{
+    std::vector<bus_status> out;
+    for (const auto& [id, entry] : buses_)
+        out.push_back(entry->poller->status());
+    return out;
 }
 
 std::vector<device_status> device_manager::device_states() const
@@ -273,8 +311,10 @@ std::vector<device_status> device_manager::device_states() const
 
 void device_manager::stop()
 {
-    for (auto& [id, entry] : buses_)
+    for (auto& [id, entry] : buses_) {
+        entry->time_sync_timer.cancel();
         entry->poller->stop();
+    }
 }
 
 } // namespace citygate::bus

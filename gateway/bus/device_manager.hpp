@@ -23,6 +23,10 @@ using transport_factory =
 
 transport_factory serial_transport_factory();
 
+// True when the wall clock may be sent to meters: past the build time and
+// marked synchronised by the kernel (NTP, PTP or GNSS discipline).
+bool clock_synchronised();
+
 // What apply() changed, by id.
 struct apply_summary {
     std::vector<std::string> buses_added;
@@ -43,6 +47,9 @@ class device_manager {
 public:
     device_manager(boost::asio::io_context& io, const drivers::registry& drivers,
                    transport_factory make_transport = serial_transport_factory(), poller_options options = {});
+
+    // Replaces the check that gates broadcast time syncs (tests).
+    void set_clock_check(std::function<bool()> check) { clock_check_ = std::move(check); }
     ~device_manager();
 
     device_manager(const device_manager&) = delete;
@@ -61,8 +68,21 @@ public:
     // Routes to the device's bus; bus_error::device_unknown if none.
     void poll_now(std::string_view device_id, poll_handler handler);
 
+    // Runs a device command (bus_poller::command_now) on the device's bus.
+    void command_now(std::string_view device_id, std::string_view name, std::string_view value,
+                     poll_handler handler);
+
+    // Runs an exchange on a bus (bus_poller::transact); bus_error::bus_unknown if none.
+    void transact(std::string_view bus_id, drivers::exchange exchange, poll_handler handler);
+
     // All devices of all buses, sorted by id.
     std::vector<device_status> device_states() const;
+
+    // Counters of every bus, sorted by id.
+    std::vector<bus_status> bus_states() const;
+
+    // The configuration of a running bus; nullptr if none.
+    const config::bus_config* find_bus(std::string_view bus_id) const;
 
     bool has_device(std::string_view device_id) const { return device_bus_.find(device_id) != device_bus_.end(); }
 
@@ -76,6 +96,13 @@ private:
     bool add_device(bus_poller& poller, const config::device_config& device, apply_summary& summary);
     void sync_devices(bus_entry& entry, const std::vector<config::device_config>& devices,
                       apply_summary& summary);
+    bus_poller* poller_of(std::string_view device_id);
+    void fail_unknown(std::string_view device_id, std::error_code error, poll_handler handler);
+
+    // time_sync.cpp
+    void start_time_sync(bus_entry& entry);
+    void arm_time_sync(const std::string& bus_id, milliseconds delay);
+    void send_time_sync(const std::string& bus_id);
 
     boost::asio::io_context& io_;
     const drivers::registry& drivers_;
@@ -83,6 +110,7 @@ private:
     poller_options options_;
     reading_handler on_reading_;
     reading_handler on_event_;
+    std::function<bool()> clock_check_ = clock_synchronised;
     std::map<std::string, std::unique_ptr<bus_entry>, std::less<>> buses_;
     std::map<std::string, std::string, std::less<>> device_bus_; // device id -> bus id
 };

@@ -30,7 +30,11 @@ public:
     bool remove_device(std::string_view device_id);
     bool has_device(std::string_view device_id) const { return devices_.contains(device_id); }
     void poll_now(std::string_view device_id, poll_handler handler);
+    void command_now(std::string_view device_id, std::string_view name, std::string_view value,
+                     poll_handler handler);
+    void transact(drivers::exchange exchange, poll_handler handler);
     std::vector<device_status> device_states() const;
+    bus_status status() const;
     const config::bus_config& bus() const noexcept { return bus_; }
 
 private:
@@ -55,17 +59,34 @@ private:
         std::uint64_t failures = 0;
         std::uint64_t rejected_frames = 0;
         std::vector<metric_value> last_alarms;
+        bool partial_logged = false; // a poll with failed steps was logged at warning level
     };
 
-    // One poll: the first attempt plus up to bus.retries repeats.
+    enum class job_kind {
+        poll,        // the device's poll steps
+        command,     // one device command
+        bus_request, // one exchange addressed to no configured device
+    };
+
+    // One poll, command or bus exchange. Each step is one exchange: the first
+    // attempt plus up to bus.retries repeats.
     struct job {
+        job_kind kind = job_kind::poll;
         std::string device_id;
         std::uint64_t device_serial = 0;
         bool scheduled = false;  // from the device's schedule, not poll_now
         clock::time_point due{}; // scheduled polls: when it became due
-        poll_handler handler;    // poll_now only
-        std::vector<std::uint8_t> request;
-        unsigned attempts = 0;
+        poll_handler handler;    // on-demand jobs only
+        drivers::exchange command; // command and bus_request jobs
+
+        std::size_t step = 0;
+        std::vector<std::uint8_t> request; // of the current step
+        unsigned attempts = 0;             // of the current step
+        std::size_t steps_ok = 0;
+        drivers::poll_answer merged;       // answers of the steps that succeeded
+        std::vector<exchange_record> records;
+        std::error_code first_error;       // of the first failed step
+        std::string first_detail;
     };
 
     // bus_poller.cpp: schedule and device state.
@@ -76,23 +97,36 @@ private:
     void enqueue_scheduled(device_entry& device, clock::time_point due);
     void enqueue_due_polls();
     milliseconds effective_interval(const device_entry& device) const;
+    void enqueue_on_demand(job j);
     void complete_job(std::error_code error, const std::string& detail, drivers::poll_answer answer);
+    void finish_steps();
+    void complete_poll(device_entry& device, job& j, std::error_code error, const std::string& detail,
+                       const drivers::poll_answer& answer);
+    void log_partial(device_entry& device, const job& j);
     void record_success(device_entry& device, const drivers::poll_answer& answer);
     void record_failure(device_entry& device, std::error_code error, const std::string& detail);
     void set_state(device_entry& device, device_state state);
     void emit(const reading_handler& handler, reading r);
-    void fail_waiting_handler(job& j, std::error_code error);
+    void fail_waiting_handler(job& j, std::error_code error, std::string detail = {});
+    std::error_code check_on_demand(std::string_view device_id) const;
 
     // bus_exchange.cpp: transactions and the port.
     void next_step();
     void start_attempt();
+    bool prepare_request(device_entry* device);
+    proto::decode_result<drivers::poll_answer> decode_current(device_entry* device) const;
+    void count_rejected();
     void on_written(std::uint64_t attempt, std::error_code error);
     void start_read(std::uint64_t attempt);
     void on_read(std::uint64_t attempt, std::error_code error, std::size_t bytes);
     void on_response_timeout(std::uint64_t attempt);
     void end_attempt();
+    void end_attempt_after(std::chrono::microseconds wire_time);
     void attempt_failed(std::error_code error, std::string detail);
     void attempt_succeeded(drivers::poll_answer answer);
+    void step_done(std::error_code error, std::string detail, drivers::poll_answer answer);
+    bool should_continue(std::error_code error) const;
+    milliseconds gap_after_exchange() const;
     void abandon_current(std::error_code error);
     void on_port_error(std::error_code error, const char* operation);
     void open_port();
@@ -129,6 +163,8 @@ private:
     boost::asio::steady_timer reopen_timer_;
     milliseconds reopen_delay_;
     bool open_failure_logged_ = false;
+
+    bus_status counters_; // id, endpoint and open are filled in by status()
 
     bool started_ = false;
     bool stopped_ = false;

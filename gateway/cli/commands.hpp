@@ -25,6 +25,16 @@ int run_devices(const daemon_options& options);
 int run_read(const daemon_options& options, const std::string& device, bool raw);
 int run_queue(const daemon_options& options);
 
+struct write_request {
+    std::string device;
+    std::string assignment; // NAME=VALUE, e.g. "valve=close"
+    bool yes = false;       // skip the confirmation question
+    bool raw = false;       // also print the frames
+};
+
+// Sends a command to a device after asking for confirmation on stdin.
+int run_write(const daemon_options& options, const write_request& request);
+
 // Writes a new key file (mode 0600); refuses to overwrite one.
 int run_keygen(const std::filesystem::path& key_file, std::uint32_t key_id);
 

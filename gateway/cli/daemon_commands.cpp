@@ -154,6 +154,46 @@ int run_read(const daemon_options& options, const std::string& device, bool raw)
     return call_and_render(options, {{"cmd", "read"}, {"device", device}, {"raw", raw}}, true, render_read);
 }
 
+namespace {
+
+// Asks on stderr and reads one line from stdin; "y", "yes" and "是" confirm.
+bool confirm_write(const std::string& device, const std::string& assignment) {
+    std::cerr << fmt::format(fmt::runtime(_("Send {command} to device {device}? Type 'yes' to confirm: ")),
+                             fmt::arg("command", assignment), fmt::arg("device", device))
+              << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer)) {
+        return false;
+    }
+    while (!answer.empty() && (answer.back() == '\r' || answer.back() == ' ')) {
+        answer.pop_back();
+    }
+    return answer == "y" || answer == "yes" || answer == "Y" || answer == "YES" || answer == "是";
+}
+
+} // namespace
+
+int run_write(const daemon_options& options, const write_request& request) {
+    const auto equals = request.assignment.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == request.assignment.size()) {
+        std::cerr << fmt::format(fmt::runtime(_("error: expected NAME=VALUE, e.g. valve=close, got \"{text}\"")),
+                                 fmt::arg("text", request.assignment))
+                  << '\n';
+        return exit_usage;
+    }
+    const auto name = request.assignment.substr(0, equals);
+    const auto value = request.assignment.substr(equals + 1);
+
+    if (!request.yes && !confirm_write(request.device, request.assignment)) {
+        std::cerr << _("Not confirmed; nothing was sent. Pass --yes to skip the question.") << '\n';
+        return exit_failed;
+    }
+    return call_and_render(options,
+                           {{"cmd", "write"}, {"device", request.device}, {"name", name}, {"value", value},
+                            {"raw", request.raw}},
+                           true, render_write);
+}
+
 int run_queue(const daemon_options& options) {
     return call_and_render(options, {{"cmd", "queue"}}, false, render_queue);
 }

@@ -85,6 +85,30 @@ std::string value_text(const json& value) {
     return text_of(value);
 }
 
+// The raw frames of each step of a read or write, numbered when there are several.
+void render_exchanges(const json& exchanges, std::ostream& out) {
+    if (!exchanges.is_array()) {
+        return;
+    }
+    for (std::size_t i = 0; i < exchanges.size(); ++i) {
+        const auto& exchange = exchanges[i];
+        if (exchanges.size() > 1) {
+            out << fmt::format(fmt::runtime(_("Step {step} of {count} ({attempts} attempts)")), fmt::arg("step", i + 1),
+                               fmt::arg("count", exchanges.size()), fmt::arg("attempts", text_of(field(exchange, "attempts"))))
+                << '\n';
+        }
+        out << _("Request frame:  ") << text_of(field(exchange, "request_hex")) << '\n';
+        const auto& response = field(exchange, "response_hex");
+        out << _("Response frame: ")
+            << (response.is_string() && !response.get<std::string>().empty() ? response.get<std::string>() : _("(none)"))
+            << '\n';
+        const auto& error = field(exchange, "error");
+        if (error.is_string() && !error.get<std::string>().empty()) {
+            out << _("Error:          ") << error.get<std::string>() << '\n';
+        }
+    }
+}
+
 } // namespace
 
 void render_status(const json& result, std::ostream& out) {
@@ -106,6 +130,23 @@ void render_status(const json& result, std::ostream& out) {
                           {_("Uplink"), describe_uplink(field(result, "uplink"))},
                           {_("Devices"), devices},
                       });
+
+    const auto& buses = field(result, "buses");
+    if (!buses.is_array() || buses.empty()) {
+        return;
+    }
+    out << '\n';
+    table rows({_("BUS"), _("LINK"), _("ENDPOINT"), _("EXCHANGES"), _("TIMEOUTS"), _("REJECTED FRAMES"),
+                _("PORT ERRORS")});
+    for (const auto& bus : buses) {
+        const auto& open = field(bus, "open");
+        rows.add_row({text_of(field(bus, "id")),
+                      open.is_boolean() ? (open.get<bool>() ? _("up") : _("DOWN")) : "-",
+                      text_of(field(bus, "endpoint")), text_of(field(bus, "exchanges")),
+                      text_of(field(bus, "timeouts")), text_of(field(bus, "rejected_frames")),
+                      text_of(field(bus, "port_errors"))});
+    }
+    rows.print(out);
 }
 
 void render_devices(const json& result, std::ostream& out) {
@@ -116,7 +157,7 @@ void render_devices(const json& result, std::ostream& out) {
     }
 
     table rows({_("DEVICE"), _("DRIVER"), _("BUS"), _("ADDRESS"), _("STATE"), _("LAST READING"), _("FAILURES"),
-                _("LAST ERROR")});
+                _("REJECTED"), _("LAST ERROR")});
     for (const auto& device : devices) {
         const auto& state = field(device, "state");
         const auto& last_error = field(device, "last_error");
@@ -124,7 +165,7 @@ void render_devices(const json& result, std::ostream& out) {
                       text_of(field(device, "address")),
                       state.is_string() ? translate_state(state.get<std::string>()) : "-",
                       time_or(field(device, "last_reading_ms"), _("never")),
-                      text_of(field(device, "consecutive_failures")),
+                      text_of(field(device, "consecutive_failures")), text_of(field(device, "rejected_frames")),
                       last_error.is_string() && !last_error.get<std::string>().empty() ? last_error.get<std::string>()
                                                                                         : "-"});
     }
@@ -150,14 +191,24 @@ void render_read(const json& result, std::ostream& out) {
         rows.print(out);
     }
 
-    const auto& request_hex = field(result, "request_hex");
-    const auto& response_hex = field(result, "response_hex");
-    if (request_hex.is_string() && !request_hex.get<std::string>().empty()) {
-        out << _("Request frame:  ") << request_hex.get<std::string>() << '\n';
+    render_exchanges(field(result, "exchanges"), out);
+}
+
+void render_write(const json& result, std::ostream& out) {
+    out << fmt::format(fmt::runtime(_("Device {device} confirmed the command.")),
+                       fmt::arg("device", text_of(field(result, "device"))))
+        << '\n';
+    const auto& values = field(result, "values");
+    if (values.is_array() && !values.empty()) {
+        table rows({_("METRIC"), _("VALUE"), _("UNIT")});
+        for (const auto& value : values) {
+            const auto& unit = field(value, "unit");
+            rows.add_row({text_of(field(value, "metric")), value_text(field(value, "value")),
+                          unit.is_string() ? unit.get<std::string>() : ""});
+        }
+        rows.print(out);
     }
-    if (response_hex.is_string() && !response_hex.get<std::string>().empty()) {
-        out << _("Response frame: ") << response_hex.get<std::string>() << '\n';
-    }
+    render_exchanges(field(result, "exchanges"), out);
 }
 
 void render_queue(const json& result, std::ostream& out) {

@@ -12,6 +12,7 @@ namespace citygate::cli {
 void render_status(const nlohmann::json& result, std::ostream& out);
 void render_devices(const nlohmann::json& result, std::ostream& out);
 void render_read(const nlohmann::json& result, std::ostream& out);
+void render_write(const nlohmann::json& result, std::ostream& out);
 void render_queue(const nlohmann::json& result, std::ostream& out);
 
 } // namespace citygate::cli

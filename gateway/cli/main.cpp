@@ -134,6 +134,21 @@ void add_daemon_commands(CLI::App& app, action_fn& action) {
         action = [read_options, device, raw] { return run_read(*read_options, *device, *raw); };
     });
 
+    auto* write = add_command(app, "write", _("Send a command to one device, e.g. close a valve, after confirmation"));
+    auto write_options = add_daemon_options(*write);
+    auto write_args = std::make_shared<write_request>();
+    write->add_option("device", write_args->device, _("Device id as listed by 'citygate devices'"))
+        ->required()
+        ->type_name(_("DEVICE"));
+    write->add_option("command", write_args->assignment, _("NAME=VALUE, e.g. valve=close"))
+        ->required()
+        ->type_name(_("NAME=VALUE"));
+    write->add_flag("--yes,-y", write_args->yes, _("Do not ask for confirmation"));
+    write->add_flag("--raw", write_args->raw, _("Also show the request and response frames in hex"));
+    write->callback([&action, write_options, write_args] {
+        action = [write_options, write_args] { return run_write(*write_options, *write_args); };
+    });
+
     auto* queue = add_command(app, "queue", _("Show the outbox: readings waiting to be sent"));
     auto queue_options = add_daemon_options(*queue);
     queue->callback([&action, queue_options] { action = [queue_options] { return run_queue(*queue_options); }; });

@@ -95,6 +95,7 @@ bus_config read_bus(table_reader& reader, id_index& ids, std::map<std::string, s
     reader.read_duration("response_timeout", bus.response_timeout, milliseconds(1), seconds(60));
     reader.read_duration("inter_frame_gap", bus.inter_frame_gap, milliseconds(1), seconds(10));
     reader.read_number("retries", bus.retries, 0, 10);
+    reader.read_duration("time_sync_interval", bus.time_sync_interval, seconds(0), hours(24 * 31));
 
     reader.report_unknown_keys();
     return bus;

@@ -62,6 +62,7 @@ struct bus_config {
     milliseconds response_timeout{1000};
     milliseconds inter_frame_gap{50};    // silence between the end of one exchange and the next request
     unsigned retries = 2;                // repeats after the first failed attempt
+    seconds time_sync_interval{0};       // broadcast time sync to the bus's meters; 0 = never
     int line = 0;                        // line of its [[bus]] header, 0 when not loaded from a file
 };
 

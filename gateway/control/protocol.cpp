@@ -21,6 +21,8 @@ constexpr std::array errc_table{
     errc_entry{errc::device_not_found, "device_not_found", "device not found"},
     errc_entry{errc::not_supported, "not_supported", "command not supported for this device"},
     errc_entry{errc::read_failed, "read_failed", "device read failed"},
+    errc_entry{errc::command_rejected, "command_rejected", "command rejected"},
+    errc_entry{errc::write_failed, "write_failed", "device write failed"},
     errc_entry{errc::timed_out, "timed_out", "timed out"},
     errc_entry{errc::shutting_down, "shutting_down", "daemon is shutting down"},
     errc_entry{errc::internal_error, "internal_error", "internal error"},
@@ -46,7 +48,16 @@ public:
 };
 
 bool is_known_command(std::string_view cmd) {
-    return cmd == "status" || cmd == "devices" || cmd == "read" || cmd == "queue";
+    return cmd == "status" || cmd == "devices" || cmd == "read" || cmd == "write" || cmd == "queue";
+}
+
+bool is_short_text(const nlohmann::json& request, const char* key) {
+    const auto field = request.find(key);
+    if (field == request.end() || !field->is_string()) {
+        return false;
+    }
+    const auto& text = field->get_ref<const std::string&>();
+    return !text.empty() && text.size() <= max_command_text;
 }
 
 } // namespace
@@ -95,18 +106,22 @@ std::optional<nlohmann::json> check_request(const nlohmann::json& request) {
     const auto& name = cmd->get_ref<const std::string&>();
     if (!is_known_command(name)) {
         return make_error(errc::unknown_command,
-                          "unknown command \"" + name + "\"; expected status, devices, read or queue");
+                          "unknown command \"" + name + "\"; expected status, devices, read, write or queue");
     }
 
-    if (name == "read") {
+    if (name == "read" || name == "write") {
         const auto device = request.find("device");
         if (device == request.end() || !device->is_string() || device->get_ref<const std::string&>().empty()) {
-            return make_error(errc::bad_request, "\"read\" needs a non-empty string field \"device\"");
+            return make_error(errc::bad_request, "\"" + name + "\" needs a non-empty string field \"device\"");
         }
         const auto raw = request.find("raw");
         if (raw != request.end() && !raw->is_boolean()) {
             return make_error(errc::bad_request, "\"raw\" must be true or false");
         }
+    }
+    if (name == "write" && (!is_short_text(request, "name") || !is_short_text(request, "value"))) {
+        return make_error(errc::bad_request, "\"write\" needs string fields \"name\" and \"value\" of 1 to " +
+                                                 std::to_string(max_command_text) + " characters");
     }
     return std::nullopt;
 }

@@ -12,6 +12,7 @@
 //   {"cmd":"status"}
 //   {"cmd":"devices"}
 //   {"cmd":"read","device":"wm-01","raw":false}   "raw" is optional
+//   {"cmd":"write","device":"wm-01","name":"valve","value":"close","raw":false}
 //   {"cmd":"queue"}
 //
 // Responses:
@@ -22,15 +23,20 @@
 //   status:  {"gateway_id":str,"version":str,"uptime_s":n,"started_at_ms":n,
 //             "clock_trusted":bool,
 //             "uplink":{"connected":bool,"broker":str,"reconnects":n},
-//             "devices_total":n,"devices_online":n}
+//             "devices_total":n,"devices_online":n,
+//             "buses":[{"id":str,"endpoint":str,"open":bool,"exchanges":n,
+//                       "timeouts":n,"rejected_frames":n,"port_errors":n}]}
 //   devices: {"devices":[{"id":str,"driver":str,"bus":str,"address":str,
 //             "state":"online"|"offline"|"unknown","last_reading_ms":n|null,
-//             "consecutive_failures":n,"last_error":str}]}
-//   read:    {"device":str,"ts_ms":n,
+//             "consecutive_failures":n,"last_error":str,"polls":n,
+//             "failures":n,"rejected_frames":n}]}
+//   read, write:
+//            {"device":str,"ts_ms":n,
 //             "values":[{"metric":str,"unit":str,"value":number|bool|str}],
-//             "request_hex":str,"response_hex":str}
-//            request_hex/response_hex are the raw poll frames; the daemon may
-//            send them empty unless the request set "raw":true.
+//             "exchanges":[{"request_hex":str,"response_hex":str,
+//                           "attempts":n,"error":str}]}
+//            "exchanges" lists the raw frames of each step; the daemon sends
+//            it empty unless the request set "raw":true.
 //   queue:   {"telemetry":{"pending_rows":n,"sealed_rows":n,"bytes":n},
 //             "event":{"pending_rows":n,"sealed_rows":n,"bytes":n},
 //             "oldest_unsent_ms":n|null,"accepted":n,"sent":n,"evicted":n,
@@ -48,6 +54,7 @@ namespace citygate::control {
 
 inline constexpr std::size_t max_request_bytes = 64 * 1024;
 inline constexpr std::size_t max_response_bytes = 4 * 1024 * 1024;
+inline constexpr std::size_t max_command_text = 64; // "name" and "value" of a write
 
 // Error codes carried in {"error":{"code":...}}. The wire name of each value
 // is its identifier, e.g. errc::device_not_found -> "device_not_found".
@@ -60,6 +67,8 @@ enum class errc {
     device_not_found,     // "device" names no configured device
     not_supported,        // the device cannot serve this command (e.g. a push-only device for "read")
     read_failed,          // the device did not answer or its answer was invalid
+    command_rejected,     // the device's driver has no such command or value
+    write_failed,         // the device did not confirm the command
     timed_out,            // the daemon did not produce a response in time
     shutting_down,        // the daemon is stopping
     internal_error,       // a bug in the daemon; its log has the detail

@@ -210,7 +210,13 @@ void session::handle_line(const std::string& line) {
         return;
     }
 
-    spdlog::debug("control: request from {}: {}", detail::describe(peer_), detail::log_excerpt(line));
+    // A write moves a valve or switches a lamp, so who asked for it is
+    // worth an INFO line; reads are only logged at debug level.
+    if (request["cmd"] == "write") {
+        spdlog::info("control: write request from {}: {}", detail::describe(peer_), detail::log_excerpt(line));
+    } else {
+        spdlog::debug("control: request from {}: {}", detail::describe(peer_), detail::log_excerpt(line));
+    }
     dispatch(request);
 }
 

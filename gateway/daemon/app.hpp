@@ -93,6 +93,7 @@ private:
     nlohmann::json devices_result() const;
     nlohmann::json queue_result();
     void read_device(const std::string& device_id, bool raw, std::function<void(nlohmann::json)> reply);
+    void write_device(const nlohmann::json& request, std::function<void(nlohmann::json)> reply);
 
     boost::asio::io_context& io_;
     std::filesystem::path config_path_;

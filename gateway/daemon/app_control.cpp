@@ -31,6 +31,50 @@ nlohmann::json lane_json(const store::lane_depth& depth)
 
 nlohmann::json ms_or_null(std::int64_t ms) { return ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(ms); }
 
+nlohmann::json exchanges_json(const std::vector<bus::exchange_record>& records)
+{
+    auto list = nlohmann::json::array();
+    for (const auto& record : records)
+        list.push_back({{"request_hex", proto::to_hex(record.request)},
+                        {"response_hex", proto::to_hex(record.response)},
+                        {"attempts", record.attempts},
+                        {"error", record.error}});
+    return list;
+}
+
+nlohmann::json bus_json(const bus::bus_status& bus)
+{
+    return {{"id", bus.id},
+            {"endpoint", bus.endpoint},
+            {"open", bus.open},
+            {"exchanges", bus.exchanges},
+            {"timeouts", bus.timeouts},
+            {"rejected_frames", bus.rejected_frames},
+            {"port_errors", bus.port_errors}};
+}
+
+// The result of a read or write: the values, and the frames when asked.
+nlohmann::json device_result(const std::string& device_id, const bus::poll_result& result, bool raw)
+{
+    auto values = nlohmann::json::array();
+    for (const auto& value : result.answer.values)
+        values.push_back({{"metric", value.metric}, {"unit", value.unit}, {"value", to_json(value.value)}});
+    return {
+        {"device", device_id},
+        {"ts_ms", bus::wall_clock_now_ms()},
+        {"values", std::move(values)},
+        {"exchanges", raw ? exchanges_json(result.exchanges) : nlohmann::json::array()},
+    };
+}
+
+std::string failure_message(std::error_code error, const bus::poll_result& result)
+{
+    auto message = error.message();
+    if (!result.error_detail.empty())
+        message += ": " + result.error_detail;
+    return message;
+}
+
 } // namespace
 
 void app::handle_control(const nlohmann::json& request, std::function<void(nlohmann::json)> reply)
@@ -49,6 +93,8 @@ void app::handle_control(const nlohmann::json& request, std::function<void(nlohm
         reply(control::make_result(queue_result()));
     else if (command == "read")
         read_device(request.at("device").get<std::string>(), request.value("raw", false), std::move(reply));
+    else if (command == "write")
+        write_device(request, std::move(reply));
     else
         reply(control::make_error(control::errc::unknown_command, "unknown command " + command));
 }
@@ -59,6 +105,10 @@ nlohmann::json app::status_result() const
     std::size_t online = 0;
     for (const auto& device : states)
         online += device.state == bus::device_state::online ? 1 : 0;
+
+    auto buses = nlohmann::json::array();
+    for (const auto& bus : devices_->bus_states())
+        buses.push_back(bus_json(bus));
 
     const auto uplink_stats = uplink_->stats();
     const auto uptime = std::chrono::steady_clock::now() - started_steady_;
@@ -74,6 +124,7 @@ nlohmann::json app::status_result() const
           {"reconnects", uplink_stats.reconnects}}},
         {"devices_total", states.size()},
         {"devices_online", online},
+        {"buses", std::move(buses)},
     };
 }
 
@@ -90,6 +141,9 @@ nlohmann::json app::devices_result() const
             {"last_reading_ms", ms_or_null(device.last_reading_ms)},
             {"consecutive_failures", device.consecutive_failures},
             {"last_error", device.last_error},
+            {"polls", device.polls},
+            {"failures", device.failures},
+            {"rejected_frames", device.rejected_frames},
         });
     }
     return {{"devices", std::move(list)}};
@@ -127,23 +181,42 @@ void app::read_device(const std::string& device_id, bool raw, std::function<void
             return;
         }
         if (error) {
-            auto message = error.message();
-            if (!result.error_detail.empty())
-                message += ": " + result.error_detail;
-            reply(control::make_error(control::errc::read_failed, message));
+            reply(control::make_error(control::errc::read_failed, failure_message(error, result)));
             return;
         }
+        reply(control::make_result(device_result(device_id, result, raw)));
+    });
+}
 
-        auto values = nlohmann::json::array();
-        for (const auto& value : result.answer.values)
-            values.push_back({{"metric", value.metric}, {"unit", value.unit}, {"value", to_json(value.value)}});
-        reply(control::make_result({
-            {"device", device_id},
-            {"ts_ms", bus::wall_clock_now_ms()},
-            {"values", std::move(values)},
-            {"request_hex", raw ? proto::to_hex(result.request) : std::string()},
-            {"response_hex", raw ? proto::to_hex(result.response) : std::string()},
-        }));
+void app::write_device(const nlohmann::json& request, std::function<void(nlohmann::json)> reply)
+{
+    const auto device_id = request.at("device").get<std::string>();
+    const auto name = request.at("name").get<std::string>();
+    const auto value = request.at("value").get<std::string>();
+    const bool raw = request.value("raw", false);
+    if (!devices_->has_device(device_id)) {
+        reply(control::make_error(control::errc::device_not_found,
+                                  "no device with id " + control::detail::log_excerpt(device_id)));
+        return;
+    }
+
+    // The server checked that name and value are short strings; they are
+    // escaped here because they come from the socket.
+    const auto what = control::detail::log_excerpt(name) + "=" + control::detail::log_excerpt(value);
+    devices_->command_now(device_id, name, value, [device_id, what, raw, reply = std::move(reply)](
+                                                      std::error_code error, bus::poll_result result) {
+        if (error == bus::bus_error::command_rejected) {
+            spdlog::warn("device {}: command {} rejected: {}", device_id, what, result.error_detail);
+            reply(control::make_error(control::errc::command_rejected, result.error_detail));
+            return;
+        }
+        if (error) {
+            spdlog::warn("device {}: command {} failed: {}", device_id, what, failure_message(error, result));
+            reply(control::make_error(control::errc::write_failed, failure_message(error, result)));
+            return;
+        }
+        spdlog::info("device {}: command {} confirmed by the device", device_id, what);
+        reply(control::make_result(device_result(device_id, result, raw)));
     });
 }
 

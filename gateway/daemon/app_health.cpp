@@ -36,7 +36,19 @@ uplink::device_health to_device_health(const bus::device_status& status)
         health.last_reading_ms = status.last_reading_ms;
     health.consecutive_failures = status.consecutive_failures;
     health.last_error = status.last_error;
+    health.rejected_frames = status.rejected_frames;
     return health;
+}
+
+uplink::bus_health to_bus_health(const bus::bus_status& status)
+{
+    return uplink::bus_health{
+        .id = status.id,
+        .open = status.open,
+        .rejected_frames = status.rejected_frames,
+        .timeouts = status.timeouts,
+        .port_errors = status.port_errors,
+    };
 }
 
 } // namespace
@@ -74,6 +86,8 @@ void app::publish_health()
 
     for (const auto& device : devices_->device_states())
         snapshot.devices.push_back(to_device_health(device));
+    for (const auto& bus : devices_->bus_states())
+        snapshot.buses.push_back(to_bus_health(bus));
 
     if (!uplink_->connected())
         return;

@@ -32,6 +32,18 @@ ordered_json device_json(const device_health& device)
         out["last_error"] = nullptr;
     else
         out["last_error"] = device.last_error;
+    out["rejected_frames"] = device.rejected_frames;
+    return out;
+}
+
+ordered_json bus_json(const bus_health& bus)
+{
+    ordered_json out;
+    out["id"] = bus.id;
+    out["open"] = bus.open;
+    out["rejected_frames"] = bus.rejected_frames;
+    out["timeouts"] = bus.timeouts;
+    out["port_errors"] = bus.port_errors;
     return out;
 }
 
@@ -78,6 +90,9 @@ std::string to_json(const health_snapshot& snapshot)
     out["devices"] = ordered_json::array();
     for (const auto& device : snapshot.devices)
         out["devices"].push_back(device_json(device));
+    out["buses"] = ordered_json::array();
+    for (const auto& bus : snapshot.buses)
+        out["buses"].push_back(bus_json(bus));
 
     // Invalid UTF-8 in a device error text is replaced, not thrown.
     return out.dump(-1, ' ', false, ordered_json::error_handler_t::replace);

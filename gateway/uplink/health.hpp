@@ -23,6 +23,15 @@ struct device_health {
     std::optional<std::int64_t> last_reading_ms; // ms since the Unix epoch, none before the first reading
     std::uint32_t consecutive_failures = 0;
     std::string last_error;                      // empty when the last poll succeeded
+    std::uint64_t rejected_frames = 0;           // answers from this device that were rejected
+};
+
+struct bus_health {
+    std::string id;
+    bool open = false;                 // the serial port or TCP link is up
+    std::uint64_t rejected_frames = 0; // rejected answers of all devices on the bus
+    std::uint64_t timeouts = 0;        // exchanges that got no complete answer in time
+    std::uint64_t port_errors = 0;     // failed opens, reads and writes of the link
 };
 
 struct health_snapshot {
@@ -40,6 +49,7 @@ struct health_snapshot {
     std::uint64_t reconnects = 0;
     std::optional<std::uint64_t> disk_free_bytes; // none when the data directory cannot be queried
     std::vector<device_health> devices;
+    std::vector<bus_health> buses;
 };
 
 const char* to_string(device_state state) noexcept;

@@ -37,7 +37,7 @@ void check_driver(std::span<const std::uint8_t> input)
     static const cjt188_device_codec heat(0x20, *parse_address("78330011223344"), edition::v2004);
 
     for (const auto* codec : {&water, &heat}) {
-        auto result = codec->decode_answer(input);
+        auto result = codec->decode_answer(0, input);
         if (result.consumed() > input.size())
             std::abort();
         if (!result.needs_more() && !result.has_frame() && !result.failed())

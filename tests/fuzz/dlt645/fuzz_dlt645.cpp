@@ -39,7 +39,7 @@ void check_driver(std::span<const std::uint8_t> input)
                                              *find_quantity("voltage_a"));
 
     for (const auto* codec : {&energy, &voltage}) {
-        auto result = codec->decode_answer(input);
+        auto result = codec->decode_answer(0, input);
         if (result.consumed() > input.size())
             std::abort();
         if (!result.needs_more() && !result.has_frame() && !result.failed())

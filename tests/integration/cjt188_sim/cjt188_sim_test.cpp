@@ -259,9 +259,9 @@ TEST_CASE("simulator polled through cjt188 driver")
     REQUIRE_FALSE(error);
     REQUIRE(codec);
 
-    bus.send(codec->encode_poll());
-    auto complete = [&](const byte_vector& bytes) { return !codec->decode_answer(bytes).needs_more(); };
-    auto result = codec->decode_answer(bus.receive(complete, reply_timeout));
+    bus.send(codec->encode_poll(0));
+    auto complete = [&](const byte_vector& bytes) { return !codec->decode_answer(0, bytes).needs_more(); };
+    auto result = codec->decode_answer(0, bus.receive(complete, reply_timeout));
     REQUIRE(result.has_frame());
 
     const metric_value* volume = nullptr;

@@ -181,9 +181,9 @@ double read_value(meter_bus& bus, const std::string& meter, std::string_view met
 // from encode_poll, then decode_answer on everything received.
 proto::decode_result<drivers::poll_answer> poll(meter_bus& bus, const drivers::device_codec& codec)
 {
-    bus.send(codec.encode_poll());
-    auto complete = [&](const byte_vector& bytes) { return !codec.decode_answer(bytes).needs_more(); };
-    return codec.decode_answer(bus.receive(complete, reply_timeout));
+    bus.send(codec.encode_poll(0));
+    auto complete = [&](const byte_vector& bytes) { return !codec.decode_answer(0, bytes).needs_more(); };
+    return codec.decode_answer(0, bus.receive(complete, reply_timeout));
 }
 
 std::unique_ptr<drivers::device_codec> make_codec(const std::string& meter,

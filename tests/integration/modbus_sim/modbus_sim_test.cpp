@@ -265,7 +265,8 @@ TEST_CASE("mbpoll to another unit times out")
 namespace {
 
 // Writes the codec's poll to end B and decodes what comes back.
-proto::decode_result<drivers::poll_answer> poll_once(const drivers::device_codec& codec, const fs::path& end)
+proto::decode_result<drivers::poll_answer> poll_once(const drivers::device_codec& codec, std::size_t step,
+                                                     const fs::path& end)
 {
     const int fd = ::open(end.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK);
     REQUIRE_MESSAGE(fd >= 0, "cannot open " << end << ": " << std::strerror(errno));
@@ -275,12 +276,12 @@ proto::decode_result<drivers::poll_answer> poll_once(const drivers::device_codec
         ::tcsetattr(fd, TCSANOW, &tio);
     }
 
-    const auto request = codec.encode_poll();
+    const auto request = codec.encode_poll(step);
     REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
 
     std::vector<std::uint8_t> received;
     const auto deadline = std::chrono::steady_clock::now() + reply_timeout;
-    auto result = codec.decode_answer(received);
+    auto result = codec.decode_answer(step, received);
     while (result.needs_more() && std::chrono::steady_clock::now() < deadline) {
         pollfd pfd{fd, POLLIN, 0};
         if (::poll(&pfd, 1, 100) <= 0)
@@ -289,7 +290,7 @@ proto::decode_result<drivers::poll_answer> poll_once(const drivers::device_codec
         const auto n = ::read(fd, chunk, sizeof chunk);
         if (n > 0)
             received.insert(received.end(), chunk, chunk + n);
-        result = codec.decode_answer(received);
+        result = codec.decode_answer(step, received);
     }
     ::close(fd);
     return result;
@@ -297,7 +298,7 @@ proto::decode_result<drivers::poll_answer> poll_once(const drivers::device_codec
 
 } // namespace
 
-TEST_CASE("driver polls the simulator block by block")
+TEST_CASE("driver polls the simulator one block per step")
 {
     slave_bus bus;
     std::error_code error;
@@ -308,15 +309,16 @@ TEST_CASE("driver polls the simulator block by block")
     REQUIRE_FALSE(error);
 
     // Blocks in table order: coils, then holding registers, then input registers.
-    auto lamp = poll_once(*codec, bus.end_b());
+    REQUIRE(codec->poll_steps() == 3);
+    auto lamp = poll_once(*codec, 0, bus.end_b());
     REQUIRE(lamp.has_frame());
     CHECK(std::get<bool>(lamp.frame().values.at(0).value));
 
-    auto pair = poll_once(*codec, bus.end_b());
+    auto pair = poll_once(*codec, 1, bus.end_b());
     REQUIRE(pair.has_frame());
     CHECK(std::get<double>(pair.frame().values.at(0).value) == (20 << 16 | 30));
 
-    auto level = poll_once(*codec, bus.end_b());
+    auto level = poll_once(*codec, 2, bus.end_b());
     REQUIRE(level.has_frame());
     CHECK(level.frame().values.at(0).metric == "level");
     CHECK(std::get<double>(level.frame().values.at(0).value) == 502.5);

@@ -83,9 +83,10 @@ TEST_CASE("bus_poller poll_now reports attempts and raw bytes")
     const auto [error, result] = b.read("m9");
 
     CHECK_FALSE(error);
-    CHECK(result.attempts >= 1);
-    CHECK(text_of(result.request) == "Q9");
-    CHECK(text_of(result.response) == "A9:42\n");
+    REQUIRE(result.exchanges.size() == 1);
+    CHECK(result.exchanges[0].attempts >= 1);
+    CHECK(text_of(result.exchanges[0].request) == "Q9");
+    CHECK(text_of(result.exchanges[0].response) == "A9:42\n");
     REQUIRE(result.answer.values.size() == 1);
     CHECK(std::get<double>(result.answer.values[0].value) == 42.0);
 }
@@ -100,7 +101,8 @@ TEST_CASE("bus_poller gives up after all retries with a timeout")
 
     // The scheduled poll runs first; the on-demand one after it.
     CHECK(error == bus_error::timeout);
-    CHECK(result.attempts == 3);
+    REQUIRE(result.exchanges.size() == 1);
+    CHECK(result.exchanges[0].attempts == 3);
     CHECK(result.error_detail.find("no answer within 150 ms") != std::string::npos);
     CHECK(b.wire->count_writes("Q1") == 6);
     CHECK(b.status("m1").failures == 2);
@@ -196,7 +198,8 @@ TEST_CASE("bus_poller rejects garbage and keeps polling other devices")
     CHECK(error == bus_error::decode_failed);
     CHECK(result.error_detail == "invalid answer: answer does not start with 'A'");
     // Everything received in the attempt, for `citygate read` to show.
-    CHECK(text_of(result.response) == "XYZ\n");
+    REQUIRE(result.exchanges.size() == 1);
+    CHECK(text_of(result.exchanges[0].response) == "XYZ\n");
 
     const auto [error3, result3] = b.read("m3");
     CHECK(error3 == bus_error::decode_failed);

@@ -4,6 +4,7 @@
 // right after an apply and wait for a second poll only where it matters.
 
 #include "gateway/bus/device_manager.hpp"
+#include "gateway/bus/wall_clock.hpp"
 #include "tests/unit/bus/fake_bus.hpp"
 
 #include <doctest/doctest.h>
@@ -55,6 +56,8 @@ struct fixture {
     {
         poller_options o;
         o.first_poll_stagger = milliseconds{1};
+        o.time_sync_first = milliseconds{20};
+        o.time_sync_retry = milliseconds{20};
         return o;
     }
 
@@ -131,7 +134,8 @@ TEST_CASE("device_manager builds every bus and routes poll_now to the device's b
 
     const auto [error, result] = f.read("m3");
     CHECK_FALSE(error);
-    CHECK(text_of(result.request) == "Q3");
+    REQUIRE(result.exchanges.size() == 1);
+    CHECK(text_of(result.exchanges[0].request) == "Q3");
     CHECK(f.wire("b").count_writes("Q3") >= 2);
 
     const auto [unknown, unknown_result] = f.read("m9");
@@ -259,6 +263,79 @@ TEST_CASE("apply() with an unchanged config changes nothing")
     CHECK(summary.to_string() == "buses +0 -0 ~0, devices +0 -0 ~0, 0 errors");
     CHECK(f.wires.at("a").size() == 1);
     CHECK(f.status("m1")->polls == 1);
+}
+
+TEST_CASE("device_manager broadcasts time sync once the clock is synchronised")
+{
+    fixture f;
+    bool synchronised = false;
+    f.manager.set_clock_check([&] { return synchronised; });
+    config::config cfg;
+    cfg.buses = {bus_conf("a")};
+    cfg.buses[0].time_sync_interval = std::chrono::seconds{3600};
+    cfg.devices = {device_conf("1", "a"), device_conf("2", "a")};
+    f.manager.apply(cfg);
+
+    // Unsynchronised: polls run, but no time goes out.
+    REQUIRE(run_until(f.io, [&] { return f.readings_of("m1") && f.readings_of("m2"); }));
+    run_for(f.io, milliseconds{60});
+    const auto sent = [&] {
+        std::size_t n = 0;
+        for (const auto& w : f.wire("a").writes)
+            n += w.request.starts_with("T") ? 1 : 0;
+        return n;
+    };
+    CHECK(sent() == 0);
+
+    synchronised = true;
+    REQUIRE(run_until(f.io, [&] { return sent() > 0; }));
+    run_for(f.io, milliseconds{60});
+
+    // One broadcast per driver, not per device, and the next one an hour later.
+    CHECK(sent() == 1);
+    const auto& frame = std::find_if(f.wire("a").writes.begin(), f.wire("a").writes.end(),
+                                     [](const auto& w) { return w.request.starts_with("T"); })
+                            ->request;
+    const auto seconds = std::stoll(frame.substr(1));
+    CHECK(std::abs(seconds - wall_clock_now_ms() / 1000) <= 2);
+}
+
+TEST_CASE("device_manager sends no time sync when the bus does not ask for it")
+{
+    fixture f;
+    f.manager.set_clock_check([] { return true; });
+    config::config cfg;
+    cfg.buses = {bus_conf("a")};
+    cfg.devices = {device_conf("1", "a")};
+    f.manager.apply(cfg);
+
+    REQUIRE(run_until(f.io, [&] { return f.readings_of("m1") > 0; }));
+    run_for(f.io, milliseconds{80});
+    for (const auto& w : f.wire("a").writes)
+        CHECK_FALSE(w.request.starts_with("T"));
+}
+
+TEST_CASE("device_manager routes commands and bus exchanges")
+{
+    fixture f;
+    config::config cfg;
+    cfg.buses = {bus_conf("a")};
+    cfg.devices = {device_conf("1", "a")};
+    f.manager.apply(cfg);
+
+    std::optional<std::error_code> command_error;
+    f.manager.command_now("m1", "lamp", "on", [&](std::error_code ec, poll_result) { command_error = ec; });
+    std::optional<std::error_code> exchange_error;
+    f.manager.transact("nope", drivers::exchange{bytes_of("X"), {}},
+                       [&](std::error_code ec, poll_result) { exchange_error = ec; });
+    REQUIRE(run_until(f.io, [&] { return command_error && exchange_error; }));
+
+    CHECK(*command_error == bus_error::command_rejected);
+    CHECK(*exchange_error == bus_error::bus_unknown);
+    REQUIRE(f.manager.bus_states().size() == 1);
+    CHECK(f.manager.bus_states()[0].id == "a");
+    REQUIRE(f.manager.find_bus("a") != nullptr);
+    CHECK(f.manager.find_bus("b") == nullptr);
 }
 
 } // namespace citygate::bus::test

@@ -64,13 +64,41 @@ inline std::error_code make_fake_error(fake_codec_error e)
     return {static_cast<int>(e), fake_codec_category()};
 }
 
+// A poll of `steps` steps asks "Q<address>" first and "Q<address>.<step>"
+// after; the answer to a step names the same address and step. The command
+// "valve" takes "open" or "close", is sent as "W<address>:valve=<value>" and
+// answered like step 0.
 class fake_codec final : public drivers::device_codec {
 public:
-    explicit fake_codec(std::string address) : address_(std::move(address)) {}
+    explicit fake_codec(std::string address, std::size_t steps = 1) : address_(std::move(address)), steps_(steps) {}
 
-    std::vector<std::uint8_t> encode_poll() const override { return bytes_of("Q" + address_); }
+    std::size_t poll_steps() const override { return steps_; }
 
-    proto::decode_result<drivers::poll_answer> decode_answer(std::span<const std::uint8_t> bytes) const override
+    std::vector<std::uint8_t> encode_poll(std::size_t step) const override { return bytes_of("Q" + id_of(step)); }
+
+    proto::decode_result<drivers::poll_answer> decode_answer(std::size_t step,
+                                                            std::span<const std::uint8_t> bytes) const override
+    {
+        return decode_for(id_of(step), step == 0 ? "volume" : "volume" + std::to_string(step), bytes);
+    }
+
+    std::error_code encode_command(std::string_view name, std::string_view value,
+                                   drivers::exchange& out) const override
+    {
+        if (name != "valve")
+            return drivers::driver_error::command_not_supported;
+        if (value != "open" && value != "close")
+            return drivers::driver_error::invalid_command_value;
+        out.request = bytes_of("W" + address_ + ":valve=" + std::string(value));
+        out.decode = [id = address_](std::span<const std::uint8_t> bytes) { return decode_for(id, "volume", bytes); };
+        return {};
+    }
+
+private:
+    std::string id_of(std::size_t step) const { return step == 0 ? address_ : address_ + "." + std::to_string(step); }
+
+    static proto::decode_result<drivers::poll_answer> decode_for(const std::string& id, const std::string& metric,
+                                                                 std::span<const std::uint8_t> bytes)
     {
         using result = proto::decode_result<drivers::poll_answer>;
         if (bytes.empty())
@@ -84,7 +112,7 @@ public:
             return result::need_more();
 
         const auto colon = text.find(':');
-        if (colon == std::string::npos || colon > end || text.substr(1, colon - 1) != address_)
+        if (colon == std::string::npos || colon > end || text.substr(1, colon - 1) != id)
             return result::fail(make_fake_error(fake_codec_error::wrong_address), end + 1);
 
         auto number = text.substr(colon + 1, end - colon - 1);
@@ -95,14 +123,14 @@ public:
             return result::fail(make_fake_error(fake_codec_error::bad_number), end + 1);
 
         drivers::poll_answer answer;
-        answer.values.push_back({"volume", "m3", std::stod(number)});
+        answer.values.push_back({metric, "m3", std::stod(number)});
         if (alarm)
             answer.alarms.push_back({"leak", "", true});
         return result::ok(std::move(answer), end + 1);
     }
 
-private:
     std::string address_;
+    std::size_t steps_;
 };
 
 class fake_driver final : public drivers::driver {
@@ -117,7 +145,15 @@ public:
             error = std::make_error_code(std::errc::invalid_argument);
             return nullptr;
         }
-        return std::make_unique<fake_codec>(params.address);
+        // Option "steps" sets the steps per poll (1 by default).
+        const auto steps = params.options.contains("steps") ? std::stoul(params.options.at("steps")) : 1;
+        return std::make_unique<fake_codec>(params.address, steps);
+    }
+
+    // "T<seconds since the epoch>", so a test can see which time was sent.
+    std::optional<std::vector<std::uint8_t>> encode_time_sync(std::int64_t unix_ms) const override
+    {
+        return bytes_of("T" + std::to_string(unix_ms / 1000));
     }
 };
 
@@ -147,6 +183,7 @@ struct wire_log {
     int discards = 0;
     bool fail_open = false;
     std::error_code fail_next_read; // injected once, as from an unplugged adapter
+    std::chrono::microseconds transmit_per_byte{0}; // as a serial line's character time
 
     // Answer chunks for a request; empty means silence.
     std::function<std::vector<chunk>(const std::string& request)> responder;
@@ -247,7 +284,10 @@ public:
     }
 
     std::string describe() const override { return "fake bus"; }
-    std::chrono::microseconds transmit_time(std::size_t) const override { return {}; }
+    std::chrono::microseconds transmit_time(std::size_t bytes) const override
+    {
+        return log_->transmit_per_byte * static_cast<long>(bytes);
+    }
 
 private:
     void schedule_answer(std::vector<chunk> chunks)
@@ -305,6 +345,12 @@ bool run_until(boost::asio::io_context& io, Predicate done, milliseconds limit =
 }
 
 // Answers "Q<addr>" with "A<addr>:<value>\n" after `delay`.
+// Runs the io_context for `span`, whatever happens.
+inline void run_for(boost::asio::io_context& io, milliseconds span)
+{
+    run_until(io, [] { return false; }, span);
+}
+
 inline std::vector<chunk> answer(std::string_view request, std::string_view value, milliseconds delay = milliseconds{1})
 {
     return {chunk{delay, bytes_of("A" + std::string(request.substr(1)) + ":" + std::string(value) + "\n")}};

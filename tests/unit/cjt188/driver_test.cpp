@@ -98,9 +98,9 @@ TEST_CASE("driver option validation")
 
 TEST_CASE("driver poll matches P1 and P3")
 {
-    CHECK(make(params(std::string(meter_address)))->encode_poll() == bytes(p1_water_request));
+    CHECK(make(params(std::string(meter_address)))->encode_poll(0) == bytes(p1_water_request));
 
-    auto heat_poll = make(params(std::string(meter_address), {{"meter_type", "20"}}))->encode_poll();
+    auto heat_poll = make(params(std::string(meter_address), {{"meter_type", "20"}}))->encode_poll(0);
     auto expected = bytes(p3_heat_request);
     expected[17] = 0x00; // SER 0 instead of S2's 1
     fix_checksum(expected, 4);
@@ -109,7 +109,7 @@ TEST_CASE("driver poll matches P1 and P3")
 
 TEST_CASE("driver poll 2004 edition")
 {
-    auto poll = make(params(std::string(meter_address), {{"edition", "2004"}}))->encode_poll();
+    auto poll = make(params(std::string(meter_address), {{"edition", "2004"}}))->encode_poll(0);
     REQUIRE(poll.size() == 20);
     CHECK(poll[15] == 0x90);
     CHECK(poll[16] == 0x1F);
@@ -119,7 +119,7 @@ TEST_CASE("driver water values from P2")
 {
     auto codec = make(params(std::string(meter_address)));
     auto in = bytes(p2_water_reply);
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
     REQUIRE(result.has_frame());
     CHECK(result.consumed() == in.size());
 
@@ -140,7 +140,7 @@ TEST_CASE("driver water values from P2")
 TEST_CASE("driver heat values from N2 with corrected checksum")
 {
     auto codec = make(params(std::string(meter_address), {{"meter_type", "20"}}));
-    auto result = codec->decode_answer(bytes(n2_heat_reply_fixed));
+    auto result = codec->decode_answer(0, bytes(n2_heat_reply_fixed));
     REQUIRE(result.has_frame());
 
     const auto& a = result.frame();
@@ -164,7 +164,7 @@ TEST_CASE("driver alarms for abnormal valve and low battery")
     auto in = bytes(p2_water_reply);
     in[31] = 0x07; // ST first byte: valve 11 abnormal, battery low
     fix_checksum(in);
-    auto result = make(params(std::string(meter_address)))->decode_answer(in);
+    auto result = make(params(std::string(meter_address)))->decode_answer(0, in);
     REQUIRE(result.has_frame());
 
     const auto& a = result.frame();
@@ -179,7 +179,7 @@ TEST_CASE("driver reply from another address")
 {
     auto codec = make(params("78330011223345"));
     auto in = bytes(p2_water_reply);
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
 
     REQUIRE(result.failed());
     CHECK(result.error() == cjt188::error::address_mismatch);
@@ -190,7 +190,7 @@ TEST_CASE("driver reply from another address")
 TEST_CASE("driver reply from another meter family")
 {
     auto codec = make(params(std::string(meter_address)));
-    auto result = codec->decode_answer(bytes(n2_heat_reply_fixed));
+    auto result = codec->decode_answer(0, bytes(n2_heat_reply_fixed));
     REQUIRE(result.failed());
     CHECK(result.error() == cjt188::error::meter_type_mismatch);
 }
@@ -201,7 +201,7 @@ TEST_CASE("driver skips garbage before reply")
     auto reply = bytes(p2_water_reply);
     in.insert(in.end(), reply.begin(), reply.end());
     auto codec = make(params(std::string(meter_address)));
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
 
     REQUIRE(result.has_frame());
     CHECK(result.consumed() == in.size());
@@ -218,13 +218,13 @@ TEST_CASE("driver noise alone needs more")
 
     // The core retries with the grown buffer after every read; noise is
     // counted once, with the final result.
-    CHECK(codec->decode_answer(in).needs_more());
-    CHECK(codec->decode_answer(in).needs_more());
+    CHECK(codec->decode_answer(0, in).needs_more());
+    CHECK(codec->decode_answer(0, in).needs_more());
     CHECK(stats.garbage_skips == 0);
 
     auto reply = bytes(p2_water_reply);
     in.insert(in.end(), reply.begin(), reply.end());
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
     REQUIRE(result.has_frame());
     CHECK(result.consumed() == in.size());
     CHECK(stats.garbage_skips == 1);
@@ -237,7 +237,7 @@ TEST_CASE("driver abnormal reply rejected")
     auto in = bytes("68 10 44 33 22 11 00 33 78 C1 04 1F 90 00 01 00 16");
     fix_checksum(in);
     auto codec = make(params(std::string(meter_address)));
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
 
     REQUIRE(result.failed());
     CHECK(result.error() == cjt188::error::abnormal_response);
@@ -251,7 +251,7 @@ TEST_CASE("driver reply with 2004 byte order")
     in[11] = 0x90;
     in[12] = 0x1F;
     fix_checksum(in);
-    auto result = make(params(std::string(meter_address)))->decode_answer(in);
+    auto result = make(params(std::string(meter_address)))->decode_answer(0, in);
     REQUIRE(result.has_frame());
     CHECK(number(result.frame(), "volume") == doctest::Approx(556677.00));
 }
@@ -263,15 +263,15 @@ TEST_CASE("driver answer split at every byte")
     in[in.size() - 2] = 0x13; // N1 with the checksum S3 carries
     for (std::size_t cut = 0; cut < in.size(); ++cut) {
         INFO("prefix length " << cut);
-        CHECK(codec->decode_answer(std::span(in).first(cut)).needs_more());
+        CHECK(codec->decode_answer(0, std::span(in).first(cut)).needs_more());
     }
-    CHECK(codec->decode_answer(in).has_frame());
+    CHECK(codec->decode_answer(0, in).has_frame());
 }
 
 TEST_CASE("driver N1 rejected on checksum")
 {
     auto codec = make(params(std::string(meter_address)));
-    auto result = codec->decode_answer(bytes(n1_water_reply_bad_cs));
+    auto result = codec->decode_answer(0, bytes(n1_water_reply_bad_cs));
     REQUIRE(result.failed());
     CHECK(result.error() == cjt188::error::bad_checksum);
     CHECK(dynamic_cast<const cjt188_device_codec&>(*codec).stats().bad_checksum == 1);

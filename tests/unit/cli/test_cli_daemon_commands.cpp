@@ -23,7 +23,10 @@ json status_result() {
             {"clock_trusted", false},
             {"uplink", {{"connected", true}, {"broker", "tcp://127.0.0.1:1883"}, {"reconnects", 2}}},
             {"devices_total", 3},
-            {"devices_online", 2}};
+            {"devices_online", 2},
+            {"buses",
+             {{{"id", "rs485-1"}, {"endpoint", "/dev/ttyS1 2400 8E1"}, {"open", true}, {"exchanges", 120},
+               {"timeouts", 4}, {"rejected_frames", 3}, {"port_errors", 0}}}}};
 }
 
 json devices_result() {
@@ -42,8 +45,21 @@ json read_result(bool raw) {
             {"values",
              {{{"metric", "volume"}, {"unit", "m3"}, {"value", 12.5}},
               {{"metric", "valve_open"}, {"unit", ""}, {"value", true}}}},
-            {"request_hex", raw ? "fefe6810" : ""},
-            {"response_hex", raw ? "fefe6890" : ""}};
+            {"exchanges", raw ? json::array({{{"request_hex", "fefe6810"}, {"response_hex", "fefe6890"},
+                                               {"attempts", 1}, {"error", ""}}})
+                              : json::array()}};
+}
+
+// Recorded write requests, so tests can tell whether anything was sent.
+std::vector<json> write_requests;
+
+json write_result(bool raw) {
+    return {{"device", "wm-01"},
+            {"ts_ms", 1700000000000},
+            {"values", {{{"metric", "valve_open"}, {"unit", ""}, {"value", false}}}},
+            {"exchanges", raw ? json::array({{{"request_hex", "6810aa"}, {"response_hex", "6884bb"},
+                                               {"attempts", 2}, {"error", ""}}})
+                              : json::array()}};
 }
 
 json queue_result() {
@@ -69,6 +85,13 @@ void fake_daemon(const json& request, const control::reply_fn& reply) {
         reply(control::make_result(queue_result()));
     } else if (request["device"] != "wm-01") {
         reply(control::make_error(control::errc::device_not_found, "no device " + request["device"].get<std::string>()));
+    } else if (cmd == "write") {
+        write_requests.push_back(request);
+        if (request["name"] != "valve") {
+            reply(control::make_error(control::errc::command_rejected, "the device has no such command"));
+        } else {
+            reply(control::make_result(write_result(request.value("raw", false))));
+        }
     } else {
         reply(control::make_result(read_result(request.value("raw", false))));
     }
@@ -140,6 +163,63 @@ TEST_CASE("read shows values and the raw frames only with --raw") {
     CHECK(raw.exit_code == 0);
     CHECK(raw.out.find("Request frame:  fefe6810") != std::string::npos);
     CHECK(raw.out.find("Response frame: fefe6890") != std::string::npos);
+}
+
+TEST_CASE("status lists the bus counters") {
+    running_server server(fake_daemon);
+    const auto result = run_cli(args(server, {"status"}));
+
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find("REJECTED FRAMES") != std::string::npos);
+    CHECK(result.out.find("rs485-1  up    /dev/ttyS1 2400 8E1  120        4         3") != std::string::npos);
+}
+
+TEST_CASE("write sends the command after a yes on stdin") {
+    running_server server(fake_daemon);
+    write_requests.clear();
+    const auto result = run_cli(args(server, {"write", "wm-01", "valve=close", "--raw"}), "yes\n");
+
+    CHECK(result.exit_code == 0);
+    CHECK(result.err.find("Send valve=close to device wm-01?") != std::string::npos);
+    CHECK(result.out.find("Device wm-01 confirmed the command.") != std::string::npos);
+    CHECK(result.out.find("Request frame:  6810aa") != std::string::npos);
+    REQUIRE(write_requests.size() == 1);
+    CHECK(write_requests[0]["name"] == "valve");
+    CHECK(write_requests[0]["value"] == "close");
+}
+
+TEST_CASE("write sends nothing without confirmation") {
+    running_server server(fake_daemon);
+    write_requests.clear();
+    const auto declined = run_cli(args(server, {"write", "wm-01", "valve=close"}), "no\n");
+    const auto no_input = run_cli(args(server, {"write", "wm-01", "valve=close"}));
+
+    CHECK(declined.exit_code == 1);
+    CHECK(declined.err.find("Not confirmed; nothing was sent") != std::string::npos);
+    CHECK(no_input.exit_code == 1);
+    CHECK(write_requests.empty());
+}
+
+TEST_CASE("write --yes skips the question and reports a rejected command") {
+    running_server server(fake_daemon);
+    write_requests.clear();
+    const auto result = run_cli(args(server, {"write", "wm-01", "lamp=on", "--yes"}));
+
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("Send") == std::string::npos);
+    CHECK(result.err.find("the device has no such command") != std::string::npos);
+    CHECK(write_requests.size() == 1);
+}
+
+TEST_CASE("write rejects an argument without NAME=VALUE") {
+    running_server server(fake_daemon);
+    write_requests.clear();
+    for (const auto* bad : {"valve", "=close", "valve="}) {
+        const auto result = run_cli(args(server, {"write", "wm-01", bad, "--yes"}));
+        CHECK(result.exit_code == 2);
+        CHECK(result.err.find("expected NAME=VALUE") != std::string::npos);
+    }
+    CHECK(write_requests.empty());
 }
 
 TEST_CASE("read of an unknown device exits 1 with the daemon's error code") {

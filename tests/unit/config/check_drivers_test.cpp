@@ -14,9 +14,9 @@ namespace {
 
 class fake_codec : public drivers::device_codec {
 public:
-    std::vector<std::uint8_t> encode_poll() const override { return {0x01}; }
+    std::vector<std::uint8_t> encode_poll(std::size_t) const override { return {0x01}; }
 
-    proto::decode_result<drivers::poll_answer> decode_answer(std::span<const std::uint8_t>) const override
+    proto::decode_result<drivers::poll_answer> decode_answer(std::size_t, std::span<const std::uint8_t>) const override
     {
         return proto::decode_result<drivers::poll_answer>::fail(std::make_error_code(std::errc::bad_message), 0);
     }

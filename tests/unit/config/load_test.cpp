@@ -105,6 +105,7 @@ id = "rs485-1"
 device = "/dev/ttyS1"
 response_timeout = "1500ms"
 inter_frame_gap = 20
+time_sync_interval = "1d"
 [[device]]
 id = "wm-1"
 driver = "cjt188"
@@ -127,6 +128,7 @@ poll_interval = 90
     CHECK(cfg.store.max_bytes == 2097152u);
     CHECK(cfg.buses.at(0).response_timeout == 1500ms);
     CHECK(cfg.buses.at(0).inter_frame_gap == 20ms);
+    CHECK(cfg.buses.at(0).time_sync_interval == 86400s);
     CHECK(cfg.devices.at(0).poll_interval == 3600s);
     CHECK(cfg.devices.at(1).poll_interval == 90s);
 }

@@ -81,23 +81,80 @@ TEST_CASE("driver default poll reads total active energy")
 {
     auto codec = make(params(std::string(d3_address)));
     auto expected = bytes("FE FE FE FE " + std::string(d3_req_forward_active));
-    CHECK(codec->encode_poll() == expected);
+    CHECK(codec->encode_poll(0) == expected);
 }
 
 TEST_CASE("driver poll of a configured quantity")
 {
     auto codec = make(params(std::string(d3_address), {{"read", "voltage_a"}}));
-    CHECK(codec->encode_poll() == bytes("FE FE FE FE " + std::string(d3_req_voltage_a)));
+    CHECK(codec->encode_poll(0) == bytes("FE FE FE FE " + std::string(d3_req_voltage_a)));
 
     auto old = make(params("000000000001", {{"edition", "1997"}}));
-    CHECK(old->encode_poll() == bytes("FE FE FE FE 68 01 00 00 00 00 00 68 01 02 43 C3 DA 16"));
+    CHECK(old->encode_poll(0) == bytes("FE FE FE FE 68 01 00 00 00 00 00 68 01 02 43 C3 DA 16"));
+}
+
+TEST_CASE("driver poll of several quantities runs one step each")
+{
+    auto codec = make(params(std::string(d3_address), {{"read", "energy_import, voltage_a"}}));
+    REQUIRE(codec->poll_steps() == 2);
+    CHECK(codec->encode_poll(0) == bytes("FE FE FE FE " + std::string(d3_req_forward_active)));
+    CHECK(codec->encode_poll(1) == bytes("FE FE FE FE " + std::string(d3_req_voltage_a)));
+
+    auto energy = codec->decode_answer(0, bytes(d3_rep_forward_active));
+    REQUIRE(energy.has_frame());
+    CHECK(energy.frame().values.at(0).metric == "energy_import");
+    auto voltage = codec->decode_answer(1, bytes(d3_rep_voltage_a));
+    REQUIRE(voltage.has_frame());
+    CHECK(voltage.frame().values.at(0).metric == "voltage_a");
+
+    // Each step accepts only the reply to its own data identifier.
+    CHECK(codec->decode_answer(0, bytes(d3_rep_voltage_a)).error() == dlt645::error::di_mismatch);
+}
+
+TEST_CASE("driver read list validation")
+{
+    const std::string address(d3_address);
+    CHECK(config_error(params(address, {{"read", "energy_import,energy_import"}})) ==
+          dlt645_config_error::duplicate_quantity);
+    CHECK(config_error(params(address, {{"read", "energy_import,,voltage_a"}})) ==
+          dlt645_config_error::unknown_quantity);
+    CHECK(config_error(params(address, {{"read", ""}})) == dlt645_config_error::unknown_quantity);
+    CHECK(config_error(params(address, {{"edition", "1997"}, {"read", "energy_import,power_apparent"}})) ==
+          dlt645_config_error::quantity_not_in_edition);
+}
+
+TEST_CASE("driver read all covers every quantity of the edition")
+{
+    std::size_t in_2007 = 0;
+    std::size_t in_1997 = 0;
+    for (const auto& q : dlt645::quantities()) {
+        in_2007 += q.di_2007 ? 1 : 0;
+        in_1997 += q.di_1997 ? 1 : 0;
+    }
+    CHECK(make(params(std::string(d3_address), {{"read", "all"}}))->poll_steps() == in_2007);
+    CHECK(make(params(std::string(d3_address), {{"edition", "1997"}, {"read", "all"}}))->poll_steps() == in_1997);
+    CHECK(in_2007 <= max_dlt645_quantities);
+}
+
+TEST_CASE("driver time sync broadcasts the local time")
+{
+    // 2024-03-15 08:30:05 in UTC+8 is 00:30:05 UTC.
+    ::setenv("TZ", "CST-8", 1);
+    ::tzset();
+    const std::int64_t unix_ms = 1710462605000;
+    auto frame = dlt645_driver().encode_time_sync(unix_ms);
+    ::unsetenv("TZ");
+    ::tzset();
+
+    REQUIRE(frame);
+    CHECK(*frame == bytes("FE FE FE FE 68 99 99 99 99 99 99 68 08 06 38 63 3B 48 36 57 1F 16"));
 }
 
 TEST_CASE("driver answer D3 energy")
 {
     auto codec = make(params(std::string(d3_address)));
     auto in = bytes(d3_rep_forward_active);
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
 
     REQUIRE(result.has_frame());
     CHECK(result.consumed() == in.size());
@@ -113,7 +170,7 @@ TEST_CASE("driver answer D3 energy")
 TEST_CASE("driver answer D3 voltage")
 {
     auto codec = make(params(std::string(d3_address), {{"read", "voltage_a"}}));
-    auto result = codec->decode_answer(bytes(d3_rep_voltage_a));
+    auto result = codec->decode_answer(0, bytes(d3_rep_voltage_a));
 
     REQUIRE(result.has_frame());
     const auto& v = result.frame().values.at(0);
@@ -128,7 +185,7 @@ TEST_CASE("driver answer split at every byte")
     for (std::size_t cut = 0; cut < in.size(); ++cut) {
         auto codec = make(params(std::string(d3_address)));
         INFO("prefix length " << cut);
-        CHECK(codec->decode_answer(std::span(in).first(cut)).needs_more());
+        CHECK(codec->decode_answer(0, std::span(in).first(cut)).needs_more());
         CHECK(stats_of(*codec).frames_ok == 0);
     }
 }
@@ -136,7 +193,7 @@ TEST_CASE("driver answer split at every byte")
 TEST_CASE("driver answer D1 abnormal reply")
 {
     auto codec = make(params("000000000001"));
-    auto result = codec->decode_answer(bytes(d1_abnormal_reply));
+    auto result = codec->decode_answer(0, bytes(d1_abnormal_reply));
 
     REQUIRE(result.failed());
     CHECK(result.error() == dlt645::meter_error::no_requested_data);
@@ -146,7 +203,7 @@ TEST_CASE("driver answer D1 abnormal reply")
 TEST_CASE("driver answer N1 bad checksum")
 {
     auto codec = make(params("000000000001"));
-    auto result = codec->decode_answer(bytes(n1_energy_reply_bad_cs));
+    auto result = codec->decode_answer(0, bytes(n1_energy_reply_bad_cs));
 
     REQUIRE(result.failed());
     CHECK(result.error() == dlt645::error::bad_checksum);
@@ -158,7 +215,7 @@ TEST_CASE("driver answer from wrong address")
     // D1's reply comes from 000000000001, not from 000000000161.
     auto codec = make(params(std::string(d3_address)));
     auto in = bytes(d1_energy_reply);
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
 
     REQUIRE(result.failed());
     CHECK(result.error() == dlt645::error::address_mismatch);
@@ -169,7 +226,7 @@ TEST_CASE("driver answer from wrong address")
 TEST_CASE("driver answer for another DI")
 {
     auto codec = make(params(std::string(d3_address)));
-    auto result = codec->decode_answer(bytes(d3_rep_reverse_active));
+    auto result = codec->decode_answer(0, bytes(d3_rep_reverse_active));
 
     REQUIRE(result.failed());
     CHECK(result.error() == dlt645::error::di_mismatch);
@@ -179,7 +236,7 @@ TEST_CASE("driver answer for another DI")
 TEST_CASE("driver answer of the other edition")
 {
     auto codec = make(params(std::string(d3_address), {{"edition", "1997"}}));
-    auto result = codec->decode_answer(bytes(d3_rep_forward_active));
+    auto result = codec->decode_answer(0, bytes(d3_rep_forward_active));
 
     REQUIRE(result.failed());
     CHECK(result.error() == dlt645::error::edition_mismatch);
@@ -190,7 +247,7 @@ TEST_CASE("driver answer after line noise")
 {
     auto codec = make(params(std::string(d3_address)));
     auto in = bytes("00 FF 12 " + std::string(d3_rep_forward_active));
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
 
     REQUIRE(result.has_frame());
     CHECK(result.consumed() == in.size());
@@ -201,7 +258,7 @@ TEST_CASE("driver answer after line noise")
 TEST_CASE("driver noise alone needs more and counts nothing")
 {
     auto codec = make(params(std::string(d3_address)));
-    auto result = codec->decode_answer(bytes("00 FF 12"));
+    auto result = codec->decode_answer(0, bytes("00 FF 12"));
 
     CHECK(result.needs_more());
     CHECK(stats_of(*codec).garbage_skips == 0);
@@ -213,7 +270,7 @@ TEST_CASE("driver answer missing second start byte")
     auto in = bytes(d3_rep_forward_active);
     in[7] = 0x00;
     fix_checksum(in);
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
 
     REQUIRE(result.failed());
     CHECK(result.error() == dlt645::error::no_second_start_byte);
@@ -228,7 +285,7 @@ TEST_CASE("driver answer 1997 energy")
     auto in = dlt645::encode_frame(dlt645::make_read_reply(dlt645::edition::v1997, meter, 0x9010, value));
 
     auto codec = make(params("000000000001", {{"edition", "1997"}}));
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
     REQUIRE(result.has_frame());
     CHECK(std::get<double>(result.frame().values.at(0).value) == doctest::Approx(4321.5));
 }

@@ -120,10 +120,10 @@ TEST_CASE("driver polls the M2 temperature")
 {
     // HCP TC038D: registers 0000-0001 as one u32 scaled by 0.1.
     auto codec = make(params("1", {{"point.temperature", "holding 0 u32 scale=0.1 unit=Cel"}}));
-    CHECK(codec->encode_poll() == bytes(m2_read_temperature_request));
+    CHECK(codec->encode_poll(0) == bytes(m2_read_temperature_request));
 
     auto in = bytes(m2_read_temperature_response);
-    auto result = codec->decode_answer(in);
+    auto result = codec->decode_answer(0, in);
     REQUIRE(result.has_frame());
     CHECK(result.consumed() == in.size());
     const auto& value = find(result.frame(), "temperature");
@@ -135,27 +135,27 @@ TEST_CASE("driver polls the M2 temperature")
 TEST_CASE("driver answer split at every byte")
 {
     auto codec = make(params("1", {{"point.temperature", "holding 0 u32 scale=0.1 unit=Cel"}}));
-    codec->encode_poll();
+    codec->encode_poll(0);
     auto in = bytes(m2_read_temperature_response);
     for (std::size_t cut = 0; cut < in.size(); ++cut) {
         INFO("prefix length " << cut);
-        CHECK(codec->decode_answer(std::span(in).first(cut)).needs_more());
+        CHECK(codec->decode_answer(0, std::span(in).first(cut)).needs_more());
     }
     CHECK(codec->stats().frames_ok == 0);
-    CHECK(codec->decode_answer(in).has_frame());
+    CHECK(codec->decode_answer(0, in).has_frame());
 }
 
 TEST_CASE("driver rejects bad crc and exceptions by name")
 {
     auto codec = make(params("1", {{"point.temperature", "holding 0 u32 scale=0.1"}}));
-    codec->encode_poll();
+    codec->encode_poll(0);
 
-    auto bad_crc = codec->decode_answer(bytes(m2_n1_bad_crc));
+    auto bad_crc = codec->decode_answer(0, bytes(m2_n1_bad_crc));
     REQUIRE(bad_crc.failed());
     CHECK(bad_crc.error() == modbus::error::bad_crc);
 
     auto exception = modbus::encode_rtu(1, modbus::encode_exception_pdu(0x03, modbus::exception_code::illegal_data_address));
-    auto rejected = codec->decode_answer(exception);
+    auto rejected = codec->decode_answer(0, exception);
     REQUIRE(rejected.failed());
     CHECK(rejected.error().message() == "Modbus exception 02 ILLEGAL DATA ADDRESS");
     CHECK(codec->stats().bad_crc == 1);
@@ -165,14 +165,14 @@ TEST_CASE("driver rejects bad crc and exceptions by name")
 TEST_CASE("driver rejects a reply from another unit")
 {
     auto codec = make(params("2", {{"point.temperature", "holding 0 u32"}}));
-    codec->encode_poll();
-    auto result = codec->decode_answer(bytes(m2_read_temperature_response));
+    codec->encode_poll(0);
+    auto result = codec->decode_answer(0, bytes(m2_read_temperature_response));
     REQUIRE(result.failed());
     CHECK(result.error() == modbus::error::unit_mismatch);
     CHECK(codec->stats().unit_mismatch == 1);
 }
 
-TEST_CASE("driver reads blocks in turn")
+TEST_CASE("driver reads one block per poll step")
 {
     // M1 slave 0x11: holding 0x006B-0x006D merge into one block, coils 0x0013 form another.
     auto codec = make(params("17", {{"point.a", "holding 0x6B u32"},
@@ -180,22 +180,25 @@ TEST_CASE("driver reads blocks in turn")
                                     {"point.lamp", "coil 0x13 bool"},
                                     {"point.pump", "coil 0x14 bool"}}));
     REQUIRE(codec->blocks().size() == 2);
+    CHECK(codec->poll_steps() == 2);
 
     // Blocks are ordered by table: coils before holding registers.
-    auto coils_request = codec->encode_poll();
+    auto coils_request = codec->encode_poll(0);
     CHECK(coils_request == modbus::encode_rtu(0x11, std::vector<std::uint8_t>{0x01, 0x00, 0x13, 0x00, 0x02}));
-    auto coils = codec->decode_answer(modbus::encode_rtu(0x11, std::vector<std::uint8_t>{0x01, 0x01, 0x01}));
+    auto coils = codec->decode_answer(0, modbus::encode_rtu(0x11, std::vector<std::uint8_t>{0x01, 0x01, 0x01}));
     REQUIRE(coils.has_frame());
     CHECK(std::get<bool>(find(coils.frame(), "lamp").value));
     CHECK_FALSE(std::get<bool>(find(coils.frame(), "pump").value));
 
-    CHECK(codec->encode_poll() == bytes(m1_read_holding_request));
-    auto registers = codec->decode_answer(bytes(m1_read_holding_response));
+    CHECK(codec->encode_poll(1) == bytes(m1_read_holding_request));
+    auto registers = codec->decode_answer(1, bytes(m1_read_holding_response));
     REQUIRE(registers.has_frame());
     CHECK(std::get<double>(find(registers.frame(), "a").value) == 0xAE415652);
     CHECK(std::get<double>(find(registers.frame(), "b").value) == 2.0 * 0x4340);
 
-    CHECK(codec->encode_poll() == coils_request);
+    // The reply to one block is no reply to the other.
+    CHECK(codec->decode_answer(0, bytes(m1_read_holding_response)).failed());
+    CHECK(codec->encode_poll(0) == coils_request);
 }
 
 namespace {
@@ -229,11 +232,11 @@ TEST_CASE("shipped templates load")
 TEST_CASE("temperature-humidity template poll")
 {
     auto codec = make_from_templates({{"template", "temperature-humidity"}});
-    CHECK(codec->encode_poll() == modbus::encode_rtu(1, std::vector<std::uint8_t>{0x03, 0x00, 0x00, 0x00, 0x04}));
+    CHECK(codec->encode_poll(0) == modbus::encode_rtu(1, std::vector<std::uint8_t>{0x03, 0x00, 0x00, 0x00, 0x04}));
 
     const std::uint16_t registers[] = {0x00FA, 0x0258, 0xFFF6, 0x0002};
     auto reply = modbus::encode_rtu(1, modbus::encode_registers_pdu(modbus::function_code::read_holding_registers, registers));
-    auto result = codec->decode_answer(reply);
+    auto result = codec->decode_answer(0, reply);
     REQUIRE(result.has_frame());
     CHECK(std::get<double>(find(result.frame(), "temperature").value) == doctest::Approx(25.0));
     CHECK(find(result.frame(), "humidity").unit == "%RH");
@@ -247,10 +250,10 @@ TEST_CASE("device option overrides template point")
 {
     auto codec = make_from_templates(
         {{"template", "temperature-humidity"}, {"point.temperature", "holding 0 i16 scale=0.01 unit=Cel"}});
-    codec->encode_poll();
+    codec->encode_poll(0);
     const std::uint16_t registers[] = {0x00FA, 0x0258, 0xFFF6, 0x0002};
     auto reply = modbus::encode_rtu(1, modbus::encode_registers_pdu(modbus::function_code::read_holding_registers, registers));
-    auto result = codec->decode_answer(reply);
+    auto result = codec->decode_answer(0, reply);
     REQUIRE(result.has_frame());
     CHECK(std::get<double>(find(result.frame(), "temperature").value) == doctest::Approx(2.5));
 }

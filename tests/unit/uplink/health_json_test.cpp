@@ -24,8 +24,9 @@ health_snapshot full_snapshot()
     s.publish_rate_per_s = 2.5;
     s.reconnects = 1;
     s.disk_free_bytes = 123456789;
-    s.devices.push_back({"meter-1", device_state::online, 1764806399000, 0, ""});
-    s.devices.push_back({"meter-2", device_state::offline, std::nullopt, 3, "response timeout"});
+    s.devices.push_back({"meter-1", device_state::online, 1764806399000, 0, "", 0});
+    s.devices.push_back({"meter-2", device_state::offline, std::nullopt, 3, "response timeout", 7});
+    s.buses.push_back({"rs485-1", true, 7, 12, 1});
     return s;
 }
 
@@ -35,7 +36,8 @@ TEST_CASE("health json: field names and order follow the contract")
 {
     // Contract order: ts, uptime_s, version, per-lane queue depth, oldest
     // unsent age, readings accepted/sent/evicted, publish rate, reconnects,
-    // disk free bytes, per-device state.
+    // disk free bytes, per-device state; then the additions rejected_frames
+    // per device and the bus counters.
     const std::string expected =
         R"({"ts":1764806400123,"uptime_s":3600,"version":"0.1.0","clock_trusted":true,)"
         R"("queue":{"telemetry":{"rows":15,"pending_readings":12,"sealed_batches":3,"bytes":4096},)"
@@ -43,9 +45,10 @@ TEST_CASE("health json: field names and order follow the contract")
         R"("oldest_unsent_age_s":42,"readings":{"accepted":1000,"sent":987,"evicted":0},)"
         R"("publish_rate_per_s":2.5,"reconnects":1,"disk_free_bytes":123456789,)"
         R"("devices":[{"id":"meter-1","state":"online","last_reading":1764806399000,)"
-        R"("consecutive_failures":0,"last_error":null},)"
+        R"("consecutive_failures":0,"last_error":null,"rejected_frames":0},)"
         R"({"id":"meter-2","state":"offline","last_reading":null,"consecutive_failures":3,)"
-        R"("last_error":"response timeout"}]})";
+        R"("last_error":"response timeout","rejected_frames":7}],)"
+        R"("buses":[{"id":"rs485-1","open":true,"rejected_frames":7,"timeouts":12,"port_errors":1}]})";
 
     CHECK(to_json(full_snapshot()) == expected);
 }

@@ -1,0 +1,21 @@
+#pragma once
+// Private state of one bus in device_manager, shared by device_manager.cpp
+// and time_sync.cpp.
+
+#include "gateway/bus/device_manager.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+namespace citygate::bus {
+
+struct device_manager::bus_entry {
+    explicit bus_entry(boost::asio::io_context& io) : time_sync_timer(io) {}
+
+    config::bus_config config;
+    std::unique_ptr<bus_poller> poller;
+    std::map<std::string, config::device_config, std::less<>> devices; // the ones running
+    boost::asio::steady_timer time_sync_timer;
+    bool time_sync_skip_logged = false;
+};
+
+} // namespace citygate::bus
