@@ -254,6 +254,19 @@ TEST_CASE("unit code conversion")
     CHECK(canonical_unit(quantity_kind::flow_rate) == "m3/s");
 }
 
+TEST_CASE("unit code symbols")
+{
+    CHECK(unit_symbol(0x2C) == "m3");
+    CHECK(unit_symbol(0x29) == "L");
+    CHECK(unit_symbol(0x35) == "m3/h");
+    CHECK(unit_symbol(0x32) == "L/h");
+    CHECK(unit_symbol(0x05) == "kWh");
+    CHECK(unit_symbol(0x0A) == "MWh x100");
+    CHECK(unit_symbol(0x17) == "kW");
+    CHECK(unit_symbol(0x00).empty());
+    CHECK(unit_symbol(0xFF).empty());
+}
+
 TEST_CASE("read-data water reply round trip")
 {
     flow_meter_data values;
