@@ -59,6 +59,27 @@ TEST_CASE("read-data P2 water reply values")
     CHECK(stats.frames_ok == 1);
 }
 
+TEST_CASE("read-data gas meter reply")
+{
+    // P2 sent by a gas meter (T = 30H): gas meters use the water layout, with
+    // volumes in cubic metres.
+    auto in = bytes(p2_water_reply);
+    in[1] = 0x30;
+    fix_checksum(in);
+
+    counters stats;
+    auto result = decode_reply(in, stats);
+    REQUIRE(result.has_frame());
+    CHECK(classify_meter_type(result.frame().link.meter_type) == meter_family::gas);
+    const auto& d = flow_of(result.frame());
+    CHECK(d.current_volume.value == doctest::Approx(556677.00));
+    CHECK(d.current_volume.kind == quantity_kind::volume);
+    CHECK(d.settlement_volume.canonical() == doctest::Approx(556677.00));
+    REQUIRE(d.clock);
+    CHECK(d.clock->to_iso8601() == "2015-05-11T22:01:31");
+    CHECK(d.status.valve() == valve_state::closed);
+}
+
 TEST_CASE("read-data N2 heat reply with corrected checksum")
 {
     counters stats;
