@@ -7,6 +7,7 @@
 #include "gateway/cli/i18n.hpp"
 
 #include "protocols/cjt188/codec.hpp"
+#include "protocols/cjt188/valve.hpp"
 
 #include <fmt/format.h>
 
@@ -35,6 +36,8 @@ std::string function_text(std::uint8_t function) {
         return _("read data");
     case cj::ctrl_read_address:
         return _("read address");
+    case cj::ctrl_write_data:
+        return _("write data");
     default:
         return _("not decoded by citygate");
     }
@@ -136,7 +139,51 @@ void add_raw_data(decode_report& report, const cj::frame& f) {
     report.add("data", _("Data field"), hex_text(f.data), hex_text(f.data));
 }
 
+void add_valve_command(decode_report& report, cj::valve_command command) {
+    const bool open = command == cj::valve_command::open;
+    report.add("valve_command", _("Valve command"),
+               open ? hex_value(cj::valve_open_byte, 2) + " " + _("open the valve")
+                    : hex_value(cj::valve_close_byte, 2) + " " + _("close the valve"),
+               open ? "open" : "close");
+}
+
+void add_valve_reply(decode_report& report, const cj::valve_reply& reply) {
+    if (reply.di) {
+        add_di(report, *reply.di, reply.ser);
+    } else {
+        report.add("ser", _("Sequence number SER"), hex_value(reply.ser, 2), reply.ser);
+    }
+    add_status(report, reply.status);
+}
+
+// Valve control (write data, DI A017). An abnormal reply is a valid frame:
+// the meter reports that the command failed, with its ST.
+void decode_valve(decode_report& report, std::span<const std::uint8_t> frame_bytes, const cj::frame& f) {
+    cj::counters stats;
+    if (*report.direction == frame_direction::request) {
+        auto request = cj::decode_valve_request(frame_bytes, stats);
+        if (request.has_frame()) {
+            add_di(report, request.frame().di, request.frame().ser);
+            add_valve_command(report, request.frame().command);
+            return;
+        }
+        report.error = request.error();
+    } else {
+        auto reply = cj::decode_valve_reply(frame_bytes, stats);
+        if (reply.has_frame()) {
+            add_valve_reply(report, reply.frame());
+            return;
+        }
+        report.error = reply.error();
+    }
+    add_raw_data(report, f);
+}
+
 void decode_body(decode_report& report, std::span<const std::uint8_t> frame_bytes, const cj::frame& f) {
+    if ((f.control & 0x3F) == cj::ctrl_write_data) {
+        decode_valve(report, frame_bytes, f);
+        return;
+    }
     cj::counters stats;
     if (*report.direction == frame_direction::request) {
         auto request = cj::decode_request(frame_bytes, stats);

@@ -330,3 +330,34 @@ TEST_CASE("decode zh_CN output") {
     CHECK(contains(bad.err, "错误："));
     CHECK(contains(bad.out, "不符"));
 }
+
+TEST_CASE("decode cjt188 valve control") {
+    // Valve control frames of an SC water meter: "CJ/T-188 水表协议解析2",
+    // https://blog.csdn.net/qingwufeiyang12346/article/details/47306719 (open
+    // request and reply). The abnormal reply C4 03 SER ST is built from the
+    // CJ/T 188-2004 layout as reproduced in https://cnblogs.com/cj94/p/18534595.
+    const auto request = run_cli(decode_args("cjt188", {"FE FE FE FE 68 10 69 05 90 05 15 33 78 04 04 A0 17 01 55 50 16"}));
+    INFO(request.out << request.err);
+    CHECK(request.exit_code == 0);
+    CHECK(contains(request.out, "04 write data"));
+    CHECK(contains(request.out, "A017 (sent high byte first, 2004 edition)"));
+    CHECK(contains(request.out, "55 open the valve"));
+
+    const auto reply = run_cli(decode_args("cjt188", {"--json", "68 10 69 05 90 05 15 33 78 84 05 A0 17 01 00 00 7C 16"}));
+    CHECK(reply.exit_code == 0);
+    auto parsed = json::parse(reply.out);
+    CHECK(parsed["fields"]["di"]["value"] == "A017");
+    CHECK(parsed["fields"]["valve"]["value"] == "open");
+
+    const auto abnormal = run_cli(decode_args("cjt188", {"--json", "68 10 69 05 90 05 15 33 78 C4 03 01 03 00 06 16"}));
+    CHECK(abnormal.exit_code == 0);
+    parsed = json::parse(abnormal.out);
+    CHECK(parsed["fields"]["control_abnormal"]["value"] == true);
+    CHECK(parsed["fields"]["ser"]["value"] == 1);
+    CHECK(parsed["fields"]["valve"]["value"] == "abnormal");
+    CHECK_FALSE(parsed["fields"].contains("di"));
+
+    const auto bad_command = run_cli(decode_args("cjt188", {"68 10 69 05 90 05 15 33 78 04 04 A0 17 01 12 0D 16"}));
+    CHECK(bad_command.exit_code == 1);
+    CHECK(contains(bad_command.err, "neither 55 (open) nor 99 (close)"));
+}
