@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace citygate::cli {
 
@@ -66,5 +67,16 @@ struct monitor_options {
 };
 
 int run_monitor(const monitor_options& options);
+
+struct decode_options {
+    std::string protocol;         // cjt188, dlt645, modbus-rtu or modbus-tcp
+    std::string direction;        // Modbus: request, response or auto; empty when not given (auto)
+    std::vector<std::string> hex; // frame bytes; read from standard input when empty
+    bool json = false;
+};
+
+// Decodes one captured frame. Exit code 0 for a valid frame, 1 for a
+// rejected or incomplete one, 2 for input that is not hex.
+int run_decode(const decode_options& options);
 
 } // namespace citygate::cli

@@ -103,6 +103,23 @@ void add_config(CLI::App& app, action_fn& action) {
     command->callback([&action, file, json] { action = [file, json] { return run_config_check(*file, *json); }; });
 }
 
+void add_decode(CLI::App& app, action_fn& action) {
+    auto* command = add_command(app, "decode", _("Decode a captured CJ/T 188, DL/T 645 or Modbus frame"));
+    auto options = std::make_shared<decode_options>();
+    command->add_option("--protocol", options->protocol, _("Protocol of the frame: cjt188, dlt645, modbus-rtu or modbus-tcp"))
+        ->required()
+        ->check(CLI::IsMember({"cjt188", "dlt645", "modbus-rtu", "modbus-tcp"}))
+        ->type_name(_("PROTOCOL"));
+    command->add_option("--direction", options->direction,
+                        _("Modbus only: request, response, or auto (default): a response first, then a request"))
+        ->check(CLI::IsMember({"request", "response", "auto"}))
+        ->type_name(_("DIRECTION"));
+    command->add_flag("--json", options->json, _("Print one JSON object"));
+    command->add_option("hex", options->hex, _("Frame bytes in hex, with or without spaces; read from standard input when absent"))
+        ->type_name(_("HEX"));
+    command->callback([&action, options] { action = [options] { return run_decode(*options); }; });
+}
+
 std::shared_ptr<daemon_options> add_daemon_options(CLI::App& command) {
     auto options = std::make_shared<daemon_options>();
     command.add_option("--socket", options->socket, _("Control socket of citygated"))
@@ -170,6 +187,7 @@ int main(int argc, char** argv) {
     add_monitor(app, action);
     add_envelope(app, action);
     add_config(app, action);
+    add_decode(app, action);
     add_keygen(app, action);
 
     try {
