@@ -99,6 +99,7 @@ pty_bus::pty_bus(const std::filesystem::path& dir)
 std::string citygated_path() { return CITYGATE_ITEST_CITYGATED; }
 std::string simulator_path() { return CITYGATE_ITEST_SIMULATOR; }
 std::string dlt645_simulator_path() { return CITYGATE_ITEST_DLT645_SIMULATOR; }
+std::string cli_path() { return CITYGATE_ITEST_CLI; }
 
 namespace {
 

@@ -92,6 +92,7 @@ struct gateway_files {
 std::string citygated_path();
 std::string simulator_path();
 std::string dlt645_simulator_path();
+std::string cli_path();
 
 // One envelope as received, verified and decrypted.
 struct received_envelope {
