@@ -236,7 +236,7 @@ int print_keys(const fs::path& key_file) {
     return exit_ok;
 }
 
-int refuse_existing(const fs::path& file) {
+int reject_existing(const fs::path& file) {
     return fail(fmt::format(fmt::runtime(_("{file} already exists; citygate init does not replace it without --force. "
                                            "With --force the old keys are lost.")),
                             fmt::arg("file", file.string())));
@@ -283,7 +283,7 @@ int run_init(const init_options& options) {
     std::error_code error;
     for (const auto& file : {values.key_file, config_file}) {
         if (!options.force && fs::exists(fs::symlink_status(file, error))) {
-            return refuse_existing(file);
+            return reject_existing(file);
         }
     }
 
