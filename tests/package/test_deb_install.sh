@@ -155,20 +155,36 @@ provision() {
 }
 
 # Runs the daemon as the citygate user the way the unit does (data in
-# /var/lib/citygate, socket in /run/citygate) until 'citygate status'
-# answers, so the outbox exists before the upgrade.
+# /var/lib/citygate, socket in /run/citygate) under strace until 'citygate
+# status' gets a response and a SIGHUP reload is done, so the outbox exists
+# before the upgrade and the trace covers start, control, reload and stop.
 run_daemon_once() {
   install -d -o "$(in_root id -u citygate)" -g "$(in_root id -g citygate)" -m 0750 "$root/run/citygate"
   # chroot directly, not through in_root: a backgrounded function would be
-  # a subshell, and $! would not be the daemon.
-  chroot "$root" chroot --userspec=citygate:citygate / citygated >"$work/daemon.log" 2>&1 &
-  local daemon=$! answered=0 i
+  # a subshell, and $! would not be strace.
+  chroot "$root" strace -f -qq -o /tmp/daemon.trace chroot --userspec=citygate:citygate / citygated \
+    >"$work/daemon.log" 2>&1 &
+  local tracer=$! daemon="" answered=0 i
   for i in $(seq 1 50); do
     if in_root citygate status --json >"$work/status.json" 2>/dev/null; then answered=1; break; fi
     sleep 0.2
   done
-  kill -TERM "$daemon" 2>/dev/null || true
-  wait "$daemon" || true
+
+  # The daemon's host pid, from its execve in the trace; signals go to it
+  # and not to strace.
+  daemon=$(sed -n 's/^\([0-9]*\) *execve("\/usr\/sbin\/citygated".*= 0$/\1/p' "$root/tmp/daemon.trace" | head -n 1)
+  if [ -n "$daemon" ]; then
+    kill -HUP "$daemon"
+    for i in $(seq 1 25); do
+      grep -q 'reload applied' "$work/daemon.log" && break
+      sleep 0.2
+    done
+    kill -TERM "$daemon" 2>/dev/null || true
+  fi
+  wait "$tracer" || true
+  grep -q 'reload applied' "$work/daemon.log" || fail "citygated logged no applied reload after SIGHUP"
+  "$(dirname "$0")/check_syscalls.sh" "$root/usr/lib/systemd/system/citygated.service" "$root/tmp/daemon.trace" ||
+    fail "the unit's system call filter would stop citygated"
   if in_root citygate status >/dev/null 2>&1; then
     fail "citygated still answers after SIGTERM"
   fi
@@ -217,7 +233,8 @@ build_packages 2 "$work/release2"
 packages=("$work"/release1/citygated_*_amd64.deb "$work"/release1/citygate_*_amd64.deb)
 echo "packages: ${packages[*]##*/}"
 
-tarball=$(base_tarball "$(dependency_list "${packages[@]}")")
+# strace records the daemon's system calls for check_syscalls.sh.
+tarball=$(base_tarball "$(dependency_list "${packages[@]}"),strace")
 prepare_root "$tarball"
 mkdir -p "$root/tmp/release1" "$root/tmp/release2"
 cp "$work"/release1/*.deb "$root/tmp/release1/"
