@@ -211,6 +211,19 @@ check_upgrade() {
   [ "$(in_root dpkg-query -W -f='${Version}' citygated)" = "$version-2" ] || fail "citygated was not upgraded to $version-2"
 }
 
+# A technician's chmod or chown must not leave the key file readable by
+# others or unreadable by the daemon: configuring the package again
+# restores the owners and modes.
+check_permission_repair() {
+  chmod 0644 "$root/etc/citygate/keys.toml"
+  chown 0:0 "$root/etc/citygate/keys.toml"
+  chmod 0600 "$root/etc/citygate/citygate.toml"
+  in_root sh -c 'dpkg -i /tmp/release2/citygated_*.deb' >"$work/reinstall.log" 2>&1 ||
+    { cat "$work/reinstall.log"; fail "reinstall failed"; }
+  expect_owner_mode /etc/citygate/keys.toml "citygate:citygate 600"
+  expect_owner_mode /etc/citygate/citygate.toml "root:citygate 640"
+}
+
 check_purge() {
   in_root dpkg --purge citygated citygate >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "purge failed"; }
   local path
@@ -247,6 +260,7 @@ provision
 run_daemon_once
 check_upgrade
 check_user_and_dirs
+check_permission_repair
 check_purge
 
 if [ "$failures" -ne 0 ]; then
