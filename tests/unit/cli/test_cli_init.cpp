@@ -1,6 +1,6 @@
-// citygate init of the real citygate binary: flags, answers on standard
-// input, refusals, file modes, and that citygated's loader accepts the
-// config it writes.
+// citygate init of the real citygate binary: flags, values on standard
+// input, rejected existing files, file modes, and that citygated's loader
+// accepts the config it writes.
 
 #include "cli_runner.hpp"
 
@@ -83,7 +83,7 @@ std::vector<std::string> init_args(const temp_dir& dir, std::vector<std::string>
 
 } // namespace
 
-TEST_CASE("init with every flag writes a config and key file without asking") {
+TEST_CASE("init with all flags prompts for nothing") {
     temp_dir dir;
     const auto result = run_cli(init_args(dir, {"--gateway-id", "changle-gw-0042", "--broker", "ssl://mqtt.example.org:8883",
                                                 "--broker", "ssl://[2001:db8::10]:8883", "--location",
@@ -115,7 +115,7 @@ TEST_CASE("init prints the new keys once") {
     CHECK(result.err.find(hex_of(keys.current_key()->enc_key)) == std::string::npos);
 }
 
-TEST_CASE("init config passes citygate config check") {
+TEST_CASE("init config passes config check") {
     temp_dir dir;
     REQUIRE(run_cli(init_args(dir, {"--gateway-id", "gw-1", "--broker", "tcp://127.0.0.1:1883", "--location", "lab"}))
                 .exit_code == 0);
@@ -126,7 +126,7 @@ TEST_CASE("init config passes citygate config check") {
     CHECK(check.out.find("OK (0 warnings)") != std::string::npos);
 }
 
-TEST_CASE("init asks for missing values on standard input") {
+TEST_CASE("init prompts for missing values") {
     temp_dir dir;
     const auto result = run_cli(init_args(dir, {}), "gw-from-stdin\ntcp://127.0.0.1:1883 tcp://[::1]:1884\r\nPump room 1\n");
 
@@ -142,7 +142,7 @@ TEST_CASE("init asks for missing values on standard input") {
     CHECK(config.uplink.brokers[1] == "tcp://[::1]:1884");
 }
 
-TEST_CASE("init asks again after an empty answer") {
+TEST_CASE("init repeats a prompt after an empty line") {
     temp_dir dir;
     const auto result = run_cli(init_args(dir, {"--location", "x"}), "\ngw-2\n\ntcp://127.0.0.1:1883\n");
 
@@ -150,7 +150,7 @@ TEST_CASE("init asks again after an empty answer") {
     CHECK(load_config(dir / "citygate.toml").gateway.id == "gw-2");
 }
 
-TEST_CASE("init without answers fails and writes nothing") {
+TEST_CASE("init without input writes nothing") {
     temp_dir dir;
     const auto result = run_cli(init_args(dir, {"--gateway-id", "gw-1"}), "");
 
@@ -160,7 +160,7 @@ TEST_CASE("init without answers fails and writes nothing") {
     CHECK_FALSE(fs::exists(dir / "keys.toml"));
 }
 
-TEST_CASE("init rejects an invalid gateway id and broker") {
+TEST_CASE("init rejects invalid gateway id and broker") {
     temp_dir dir;
     const auto result =
         run_cli(init_args(dir, {"--gateway-id", "gw 1/a", "--broker", "http://example.org", "--location", ""}));
@@ -173,7 +173,7 @@ TEST_CASE("init rejects an invalid gateway id and broker") {
     CHECK_FALSE(fs::exists(dir / "keys.toml"));
 }
 
-TEST_CASE("init refuses to replace a key file without --force") {
+TEST_CASE("init rejects an existing key file") {
     temp_dir dir;
     REQUIRE(run_cli({"keygen", "--key-file", (dir / "keys.toml").string()}).exit_code == 0);
     const auto before = slurp(dir / "keys.toml");
@@ -187,7 +187,7 @@ TEST_CASE("init refuses to replace a key file without --force") {
     CHECK_FALSE(fs::exists(dir / "citygate.toml"));
 }
 
-TEST_CASE("init refuses to replace a config without --force") {
+TEST_CASE("init rejects an existing config") {
     temp_dir dir;
     const auto key_file = dir / "other-keys.toml";
     { std::ofstream(dir / "citygate.toml") << "# a technician's config\n"; }
@@ -200,7 +200,7 @@ TEST_CASE("init refuses to replace a config without --force") {
     CHECK_FALSE(fs::exists(key_file));
 }
 
-TEST_CASE("init --force replaces both files with the next key id") {
+TEST_CASE("init --force replaces both files") {
     temp_dir dir;
     const std::vector<std::string> values{"--gateway-id", "gw-1", "--broker", "tcp://127.0.0.1:1883", "--location", ""};
     REQUIRE(run_cli(init_args(dir, values)).exit_code == 0);
@@ -222,7 +222,7 @@ TEST_CASE("init --force replaces both files with the next key id") {
     CHECK_FALSE(fs::exists(dir / ".citygate.toml.init-tmp"));
 }
 
-TEST_CASE("init --key-file writes the keys where the config points") {
+TEST_CASE("init --key-file sets gateway.key_file") {
     temp_dir dir;
     const auto key_file = dir / "secret" / "uplink-keys.toml";
 
@@ -236,7 +236,7 @@ TEST_CASE("init --key-file writes the keys where the config points") {
     CHECK(load_keys(key_file).current == 1);
 }
 
-TEST_CASE("init speaks Chinese in the zh_CN locale") {
+TEST_CASE("init prompts in Chinese under zh_CN") {
     temp_dir dir;
     const auto result = run_cli(init_args(dir, {}), "", {"LANG=zh_CN.UTF-8", "LANGUAGE=zh_CN", "PATH=/usr/bin:/bin"});
 
