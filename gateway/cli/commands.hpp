@@ -43,6 +43,19 @@ int run_keygen(const std::filesystem::path& key_file, std::uint32_t key_id);
 // when `as_json`).
 std::optional<crypto::key_set> load_keys(const std::filesystem::path& key_file, bool as_json);
 
+struct init_options {
+    std::string gateway_id;                  // empty: ask on standard input
+    std::vector<std::string> brokers;        // empty: ask on standard input
+    std::optional<std::string> location;     // unset: ask; may be empty
+    std::filesystem::path config = "/etc/citygate/citygate.toml";
+    std::filesystem::path key_file;          // empty: keys.toml next to the config
+    bool force = false;                      // replace an existing key file and config
+};
+
+// Writes a new key file (0600) and config (0640) for this box and prints
+// the keys once; refuses to replace either file without `force`.
+int run_init(const init_options& options);
+
 int run_config_check(const std::filesystem::path& file, bool json);
 
 struct envelope_open_options {
