@@ -123,7 +123,7 @@ TEST_CASE("init config passes config check") {
     const auto check = run_cli({"config", "check", (dir / "citygate.toml").string()});
 
     CHECK_MESSAGE(check.exit_code == 0, check.err);
-    CHECK(check.out.find("OK (0 warnings)") != std::string::npos);
+    CHECK(check.out.find("OK (warnings: 0)") != std::string::npos);
 }
 
 TEST_CASE("init prompts for missing values") {
