@@ -1,6 +1,7 @@
 #include "gateway/bus/device_manager.hpp"
 
 #include "gateway/bus/bus_entry.hpp"
+#include "gateway/bus/dtu_transport.hpp"
 #include "gateway/bus/serial_transport.hpp"
 #include "gateway/bus/tcp_client_transport.hpp"
 
@@ -73,15 +74,17 @@ transport_factory serial_transport_factory()
     };
 }
 
-transport_factory standard_transport_factory()
+transport_factory standard_transport_factory(dtu_listener* dtus)
 {
-    return [](boost::asio::io_context& io, const config::bus_config& bus) -> std::unique_ptr<transport> {
+    return [dtus](boost::asio::io_context& io, const config::bus_config& bus) -> std::unique_ptr<transport> {
         switch (bus.type) {
         case config::bus_type::serial:
             return std::make_unique<serial_transport>(io, bus);
         case config::bus_type::tcp_client:
             return std::make_unique<tcp_client_transport>(io, bus);
         case config::bus_type::dtu:
+            if (dtus != nullptr)
+                return std::make_unique<dtu_transport>(io, bus, *dtus);
             break;
         }
         return nullptr;

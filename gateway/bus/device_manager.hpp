@@ -25,8 +25,11 @@ using transport_factory =
 // Makes a serial_transport whatever the bus type (tests of serial buses).
 transport_factory serial_transport_factory();
 
-// Makes the transport of the bus's type: serial or tcp-client.
-transport_factory standard_transport_factory();
+class dtu_listener;
+
+// Makes the transport of the bus's type: serial, tcp-client, or dtu when
+// `dtus` is set (it must outlive the transports).
+transport_factory standard_transport_factory(dtu_listener* dtus = nullptr);
 
 // True when the wall clock may be sent to meters: past the build time and
 // marked synchronised by the kernel (NTP, PTP or GNSS discipline).

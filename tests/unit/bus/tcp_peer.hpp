@@ -93,3 +93,101 @@ private:
 };
 
 } // namespace citygate::bus::test
+
+namespace citygate::bus::test {
+
+// A port that was free a moment ago on `address`, for a listener whose
+// config needs a fixed port.
+inline unsigned short free_port(const std::string& address)
+{
+    boost::asio::io_context io;
+    tcp_net::tcp::acceptor probe(io, tcp_net::tcp::endpoint(tcp_net::make_address(address), 0));
+    return probe.local_endpoint().port();
+}
+
+// A 4G DTU with a meter behind its serial port: connects, sends its
+// registration, and answers fake codec requests like meter_server does.
+class fake_dtu {
+public:
+    fake_dtu(boost::asio::io_context& io, const tcp_net::tcp::endpoint& gateway, std::string registration)
+        : io_(io), socket_(io)
+    {
+        // Handlers return on "operation aborted" before touching `this`: the
+        // destructor's close() aborts them.
+        socket_.async_connect(gateway, [this, registration](const boost::system::error_code& ec) {
+            if (ec == boost::asio::error::operation_aborted)
+                return;
+            if (ec) {
+                closed = true;
+                return;
+            }
+            connected = true;
+            if (!registration.empty())
+                send(registration);
+            read();
+        });
+    }
+
+    ~fake_dtu()
+    {
+        for (auto& t : timers_)
+            t->cancel();
+        close();
+    }
+
+    void send(const std::string& bytes)
+    {
+        auto copy = std::make_shared<std::string>(bytes);
+        boost::asio::async_write(socket_, boost::asio::buffer(*copy), [copy](const boost::system::error_code&, std::size_t) {});
+    }
+
+    // Sends `bytes` after `delay`, so they arrive in a read of their own.
+    void send_later(milliseconds delay, const std::string& bytes)
+    {
+        auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+        timer->async_wait([this, bytes](const boost::system::error_code& ec) {
+            if (!ec)
+                send(bytes);
+        });
+        timers_.push_back(timer);
+    }
+
+    void close()
+    {
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+    }
+
+    bool connected = false;
+    bool closed = false; // the gateway closed the connection
+    std::vector<std::string> requests;
+    // Called for each request; the default answers like a meter with 7.
+    std::function<void(fake_dtu&, const std::string&)> on_request = [](fake_dtu& dtu, const std::string& q) {
+        dtu.send("A" + q.substr(1) + ":7\n");
+    };
+
+private:
+    void read()
+    {
+        socket_.async_read_some(boost::asio::buffer(buffer_), [this](const boost::system::error_code& ec, std::size_t n) {
+            if (ec == boost::asio::error::operation_aborted)
+                return;
+            if (ec) {
+                closed = true;
+                return;
+            }
+            const std::string request(buffer_.data(), n);
+            requests.push_back(request);
+            if (on_request)
+                on_request(*this, request);
+            read();
+        });
+    }
+
+    boost::asio::io_context& io_;
+    tcp_net::tcp::socket socket_;
+    std::array<char, 512> buffer_{};
+    std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;
+};
+
+} // namespace citygate::bus::test
