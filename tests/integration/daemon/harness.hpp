@@ -73,6 +73,9 @@ struct gateway_options {
     std::string poll_interval = "1s";
     std::string flush_interval = "200ms";
     std::string health_interval = "2s";
+    // When set, replaces the serial bus "rs485-1" and the devices made from
+    // `meters` with this text: [dtu], [[bus]] and [[device]] tables.
+    std::string buses_and_devices;
 };
 
 // A gateway's files in `dir`: citygate.toml, keys.toml, data/.
