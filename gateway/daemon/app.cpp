@@ -1,6 +1,7 @@
 #include "gateway/daemon/app.hpp"
 
 #include "gateway/bus/device_manager.hpp"
+#include "gateway/bus/dtu_listener.hpp"
 #include "gateway/bus/wall_clock.hpp"
 #include "gateway/control/server.hpp"
 #include "gateway/daemon/systemd_notify.hpp"
@@ -109,7 +110,8 @@ void app::create_uplink()
 
 void app::create_devices()
 {
-    devices_ = std::make_unique<bus::device_manager>(io_, drivers_);
+    dtus_ = std::make_unique<bus::dtu_listener>(io_, config_.dtu);
+    devices_ = std::make_unique<bus::device_manager>(io_, drivers_, bus::standard_transport_factory(dtus_.get()));
     devices_->on_reading([this](reading r) { pipeline_->add(std::move(r)); });
     devices_->on_event([this](reading r) {
         spdlog::debug("device {}: event reading queued for the event lane", r.device_id);
@@ -131,7 +133,12 @@ void app::create_control_socket()
 
 void app::start()
 {
+    // DTUs that dial in before their bus exists are rejected, so the
+    // listener starts after the buses.
     const auto summary = devices_->apply(config_);
+    if (!config_.dtu.listen.empty() && dtus_->start() == 0)
+        spdlog::error("gateway {}: the DTU listener could not bind any address; DTU buses stay closed",
+                      config_.gateway.id);
     spdlog::info("gateway {}: {}", config_.gateway.id, summary.to_string());
     for (const auto& error : summary.errors)
         spdlog::error("gateway {}: {}", config_.gateway.id, error);
@@ -176,6 +183,7 @@ void app::stop()
     stopping_ = true;
     notify_stopping();
 
+    dtus_->stop();
     devices_->stop();
     if (!pipeline_->stop()) {
         spdlog::error("gateway {}: {} buffered readings could not be committed before exit", config_.gateway.id,

@@ -31,6 +31,7 @@ class forwarder;
 }
 namespace citygate::bus {
 class device_manager;
+class dtu_listener;
 }
 namespace citygate::control {
 class server;
@@ -90,6 +91,7 @@ private:
     bool reload_keys();
     void handle_control(const nlohmann::json& request, std::function<void(nlohmann::json)> reply);
     nlohmann::json status_result() const;
+    nlohmann::json dtu_result() const;
     nlohmann::json devices_result() const;
     nlohmann::json queue_result();
     void read_device(const std::string& device_id, bool raw, std::function<void(nlohmann::json)> reply);
@@ -108,6 +110,7 @@ private:
     std::unique_ptr<pipeline> pipeline_;
     std::unique_ptr<uplink::mqtt_uplink> uplink_;
     std::unique_ptr<uplink::forwarder> forwarder_;
+    std::unique_ptr<bus::dtu_listener> dtus_; // before devices_, whose dtu transports use it
     std::unique_ptr<bus::device_manager> devices_;
     std::unique_ptr<control::server> control_;
 

@@ -4,6 +4,7 @@
 #include "gateway/daemon/app.hpp"
 
 #include "gateway/bus/device_manager.hpp"
+#include "gateway/bus/dtu_listener.hpp"
 #include "gateway/bus/wall_clock.hpp"
 #include "gateway/control/protocol.hpp"
 #include "gateway/control/socket_file.hpp"
@@ -112,7 +113,7 @@ nlohmann::json app::status_result() const
 
     const auto uplink_stats = uplink_->stats();
     const auto uptime = std::chrono::steady_clock::now() - started_steady_;
-    return {
+    nlohmann::json result = {
         {"gateway_id", config_.gateway.id},
         {"location", config_.gateway.location},
         {"version", version()},
@@ -126,6 +127,25 @@ nlohmann::json app::status_result() const
         {"devices_total", states.size()},
         {"devices_online", online},
         {"buses", std::move(buses)},
+    };
+    if (!config_.dtu.listen.empty())
+        result["dtu"] = dtu_result();
+    return result;
+}
+
+nlohmann::json app::dtu_result() const
+{
+    const auto c = dtus_->counters();
+    return {
+        {"listening", c.listening},
+        {"accepted", c.accepted},
+        {"registered", c.registered},
+        {"replaced", c.replaced},
+        {"rejected", c.rejected},
+        {"timed_out", c.timed_out},
+        {"over_limit", c.over_limit},
+        {"pending", c.pending},
+        {"attached", c.attached},
     };
 }
 

@@ -3,6 +3,7 @@
 #include "gateway/daemon/app.hpp"
 
 #include "gateway/bus/device_manager.hpp"
+#include "gateway/bus/dtu_listener.hpp"
 #include "gateway/bus/wall_clock.hpp"
 #include "gateway/store/outbox.hpp"
 #include "gateway/uplink/forwarder.hpp"
@@ -88,6 +89,10 @@ void app::publish_health()
         snapshot.devices.push_back(to_device_health(device));
     for (const auto& bus : devices_->bus_states())
         snapshot.buses.push_back(to_bus_health(bus));
+    if (!config_.dtu.listen.empty()) {
+        const auto c = dtus_->counters();
+        snapshot.dtu = uplink::dtu_health{c.attached, c.registered, c.replaced, c.rejected, c.timed_out, c.over_limit};
+    }
 
     if (!uplink_->connected())
         return;

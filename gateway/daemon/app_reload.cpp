@@ -29,7 +29,9 @@ bool same_startup_sections(const config::config& a, const config::config& b)
            a.gateway.control_socket == b.gateway.control_socket && a.uplink.brokers == b.uplink.brokers &&
            a.uplink.client_id == b.uplink.client_id && a.uplink.username == b.uplink.username &&
            a.uplink.topic_prefix == b.uplink.topic_prefix && a.store.max_bytes == b.store.max_bytes &&
-           a.store.max_age == b.store.max_age && a.store.batch_max_readings == b.store.batch_max_readings;
+           a.store.max_age == b.store.max_age && a.store.batch_max_readings == b.store.batch_max_readings &&
+           a.dtu.listen == b.dtu.listen && a.dtu.registration_timeout == b.dtu.registration_timeout &&
+           a.dtu.max_connections == b.dtu.max_connections;
 }
 
 } // namespace

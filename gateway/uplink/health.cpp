@@ -93,6 +93,12 @@ std::string to_json(const health_snapshot& snapshot)
     out["buses"] = ordered_json::array();
     for (const auto& bus : snapshot.buses)
         out["buses"].push_back(bus_json(bus));
+    if (snapshot.dtu) {
+        const auto& dtu = *snapshot.dtu;
+        out["dtu"] = ordered_json{{"attached", dtu.attached},   {"registered", dtu.registered},
+                                  {"replaced", dtu.replaced},   {"rejected", dtu.rejected},
+                                  {"timed_out", dtu.timed_out}, {"over_limit", dtu.over_limit}};
+    }
 
     // Invalid UTF-8 in a device error text is replaced, not thrown.
     return out.dump(-1, ' ', false, ordered_json::error_handler_t::replace);

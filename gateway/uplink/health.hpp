@@ -34,6 +34,16 @@ struct bus_health {
     std::uint64_t port_errors = 0;     // failed opens, reads and writes of the link
 };
 
+// Counters of the listener that 4G DTUs connect to.
+struct dtu_health {
+    std::uint64_t attached = 0;   // DTUs registered now
+    std::uint64_t registered = 0; // registrations matched to a bus since start
+    std::uint64_t replaced = 0;   // registrations that replaced a stale connection
+    std::uint64_t rejected = 0;   // unknown registrations
+    std::uint64_t timed_out = 0;  // connections that sent no registration in time
+    std::uint64_t over_limit = 0; // connections closed at max_connections
+};
+
 struct health_snapshot {
     std::int64_t ts_ms = 0;             // when the snapshot was taken, ms since the Unix epoch
     std::uint64_t uptime_s = 0;
@@ -50,6 +60,7 @@ struct health_snapshot {
     std::optional<std::uint64_t> disk_free_bytes; // none when the data directory cannot be queried
     std::vector<device_health> devices;
     std::vector<bus_health> buses;
+    std::optional<dtu_health> dtu;      // none when no [dtu] listener is configured
 };
 
 const char* to_string(device_state state) noexcept;

@@ -135,8 +135,12 @@ gateway_files::gateway_files(const std::filesystem::path& root, const gateway_op
         << "\"\nlog_level = \"debug\"\n\n"
         << "[uplink]\nbrokers = [\"tcp://127.0.0.1:" << options.broker_port << "\"]\nhealth_interval = \""
         << options.health_interval << "\"\nreconnect_min = \"100ms\"\nreconnect_max = \"1s\"\n\n"
-        << "[store]\nflush_interval = \"" << options.flush_interval << "\"\n\n"
-        << "[[bus]]\nid = \"rs485-1\"\ndevice = \"" << bus_device.string()
+        << "[store]\nflush_interval = \"" << options.flush_interval << "\"\n\n";
+    if (!options.buses_and_devices.empty()) {
+        out << options.buses_and_devices;
+        return;
+    }
+    out << "[[bus]]\nid = \"rs485-1\"\ndevice = \"" << bus_device.string()
         << "\"\nbaud = 9600\nresponse_timeout = \"300ms\"\ninter_frame_gap = \"5ms\"\n"
         << device_blocks(options) << options.extra_devices;
 }

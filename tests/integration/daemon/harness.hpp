@@ -74,6 +74,9 @@ struct gateway_options {
     std::string flush_interval = "200ms";
     std::string health_interval = "2s";
     std::string extra_devices; // TOML appended after the CJ/T 188 devices, e.g. other drivers' [[device]] blocks
+    // When set, replaces the serial bus "rs485-1" and the devices made from
+    // `meters` with this text: [dtu], [[bus]] and [[device]] tables.
+    std::string buses_and_devices;
 };
 
 // A gateway's files in `dir`: citygate.toml, keys.toml, data/.

@@ -53,6 +53,17 @@ TEST_CASE("health json: field names and order follow the contract")
     CHECK(to_json(full_snapshot()) == expected);
 }
 
+TEST_CASE("health json: dtu counters follow the buses")
+{
+    auto snapshot = full_snapshot();
+    CHECK(to_json(snapshot).find("\"dtu\"") == std::string::npos);
+
+    snapshot.dtu = dtu_health{2, 5, 1, 17, 3, 0};
+    const auto json = to_json(snapshot);
+    CHECK(json.ends_with(R"("port_errors":1}],"dtu":{"attached":2,"registered":5,"replaced":1,"rejected":17,)"
+                         R"("timed_out":3,"over_limit":0}})"));
+}
+
 TEST_CASE("health json: unknown values are null, not zero")
 {
     health_snapshot s;
