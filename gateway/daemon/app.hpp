@@ -38,6 +38,8 @@ class server;
 
 namespace citygate::daemon {
 
+class probe_command;
+
 // A startup failure with the message for the operator; main() logs it and
 // exits 1.
 class startup_error : public std::runtime_error {
@@ -109,6 +111,7 @@ private:
     std::unique_ptr<uplink::mqtt_uplink> uplink_;
     std::unique_ptr<uplink::forwarder> forwarder_;
     std::unique_ptr<bus::device_manager> devices_;
+    std::unique_ptr<probe_command> probe_;
     std::unique_ptr<control::server> control_;
 
     boost::asio::signal_set signals_;
