@@ -206,7 +206,8 @@ void render_scan(const scan_request& scan, const scan_outcome& outcome, std::ost
     table rows({_("ADDRESS"), _("PROTOCOL"), _("READ"), _("CONFIGURED AS")});
     for (const auto& probe : outcome.found) {
         const auto& configured = probe["configured_as"];
-        rows.add_row({probe.value("address", "-"), probe.value("protocol", "-"), probe.value("detail", "-"),
+        const auto detail = probe.value("detail", "");
+        rows.add_row({probe.value("address", "-"), probe.value("protocol", "-"), detail.empty() ? "-" : detail,
                       configured.is_string() ? configured.get<std::string>() : std::string("-")});
     }
     rows.print(out);
