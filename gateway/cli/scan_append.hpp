@@ -12,8 +12,8 @@
 
 namespace citygate::cli {
 
-// The [[device]] block of one probe result ("found":true), with a comment
-// that says where it came from.
+// The [[device]] block of one probe result ("found":true), after a comment
+// that names the scan and bus that found it.
 std::string device_block(const scan_request& scan, const nlohmann::json& probe);
 
 // Appends a block per found device that is not configured yet, after a

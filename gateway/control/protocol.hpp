@@ -18,9 +18,9 @@
 //    "edition":"2007","meter_type":"10","scan":{"index":0,"total":50}}
 //       One exchange on the bus, addressed to no configured device.
 //       "protocol" is dlt645, cjt188 or modbus. "address" null sends the
-//       read-address broadcast (not for modbus); a string probes one address:
-//       12 decimal digits (dlt645), 14 hex digits (cjt188), unit id 1-247
-//       (modbus). "edition" (dlt645: 2007|1997, cjt188: 2018|2004) and
+//       read-address broadcast, which modbus does not have. A string
+//       probes one address: 12 decimal digits (dlt645), 14 hex digits
+//       (cjt188) or a unit id 1-247 (modbus). "edition" (dlt645: 2007|1997, cjt188: 2018|2004) and
 //       "meter_type" (cjt188: two hex digits 10-39) are optional. "scan"
 //       (optional) places the probe in a sweep of `total` addresses, at
 //       most max_scan_addresses, so the daemon can log where a sweep starts

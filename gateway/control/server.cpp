@@ -219,10 +219,9 @@ void session::handle_line(const std::string& line) {
         return;
     }
 
-    // A write moves a valve or switches a lamp, and a scan puts traffic on
-    // a bus no configured device asked for, so who asked for them is worth
-    // an INFO line; reads and the later probes of a sweep are only logged
-    // at debug level.
+    // A write moves a valve or switches a lamp, and a scan puts frames for
+    // unconfigured addresses on a bus. Who requested them is worth an INFO
+    // line. Reads and the later probes of a sweep are logged at debug level.
     if (request["cmd"] == "write" || starts_scan(request)) {
         spdlog::info("control: {} request from {}: {}", request["cmd"].get<std::string>(), detail::describe(peer_),
                      detail::log_excerpt(line));
