@@ -9,10 +9,15 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <fcntl.h>
 #include <fstream>
 #include <mutex>
+#include <spawn.h>
+#include <thread>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 using citygate::cli::test::run_cli;
 using citygate::cli::test::slurp;
@@ -116,6 +121,40 @@ std::filesystem::path write_config(const temp_dir& dir, const std::string& text,
 std::size_t files_in(const std::filesystem::path& dir) {
     return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(dir),
                                                   std::filesystem::directory_iterator()));
+}
+
+// The fake daemon, 50 ms slower per probe, so a sweep is still running
+// when the test interrupts it.
+void slow_daemon(const json& request, const control::reply_fn& reply) {
+    if (request["cmd"] == "probe") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    fake_daemon(request, reply);
+}
+
+// Starts citygate with stdout and stderr in files of `dir`; returns its pid.
+pid_t spawn_cli(const std::vector<std::string>& args, const temp_dir& dir) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, (dir / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, (dir / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    std::vector<std::string> words{CITYGATE_CLI};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& word : words) {
+        argv.push_back(word.data());
+    }
+    argv.push_back(nullptr);
+    std::string lang = "LANG=C";
+    char* envp[] = {lang.data(), nullptr};
+
+    pid_t pid = -1;
+    const int spawned = ::posix_spawn(&pid, CITYGATE_CLI, &actions, nullptr, argv.data(), envp);
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(spawned == 0);
+    return pid;
 }
 
 } // namespace
@@ -269,4 +308,31 @@ TEST_CASE("scan append that fails the config check changes nothing") {
     CHECK(result.err.find("rs485-1") != std::string::npos);
     CHECK(slurp(file) == without_bus);
     CHECK(files_in(dir.path()) == 1);
+}
+
+TEST_CASE("scan interrupted by Ctrl-C prints what it found") {
+    running_server server(slow_daemon);
+    temp_dir dir;
+    clear_probes();
+    const auto pid = spawn_cli(
+        args(server, {"bus", "scan", "rs485-1", "--protocol", "dlt645", "--range", "000000000001-000000000100", "-q"}),
+        dir);
+
+    // Probe 3 finds a meter; interrupt once it has been answered.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (count_probes() < 4 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    REQUIRE(::kill(pid, SIGINT) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    const auto out = slurp(dir / "out");
+    const auto err = slurp(dir / "err");
+    CHECK(err.find("Interrupted after ") != std::string::npos);
+    CHECK(err.find(" of 100 addresses.") != std::string::npos);
+    CHECK(out.find("000000000003  dlt645") != std::string::npos);
+    CHECK(count_probes() < 100);
 }

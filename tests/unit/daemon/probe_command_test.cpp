@@ -181,6 +181,39 @@ TEST_CASE("probe dlt645 address reads energy")
     CHECK(miss["result"]["detail"].get<std::string>().find("no answer") != std::string::npos);
 }
 
+TEST_CASE("probe dlt645 1997 broadcast reads C032")
+{
+    fixture f([](const std::string& q) { return dlt645_meters({"000000000161"}, q); });
+    const auto response =
+        f.run({{"bus", "rs485-1"}, {"protocol", "dlt645"}, {"address", nullptr}, {"edition", "1997"}});
+
+    REQUIRE(response["ok"] == true);
+    CHECK(response["result"]["found"] == true);
+    CHECK(response["result"]["address"] == "000000000161");
+    CHECK(response["result"]["options"]["edition"] == "1997");
+    // C = 01H (1997 read data), L = 2, DI C032 sent as 32 C0 plus 33H each.
+    CHECK(response["result"]["request_hex"].get<std::string>().find("68 01 02 65 F3") != std::string::npos);
+}
+
+TEST_CASE("probe dlt645 error reply still finds the meter")
+{
+    fixture f([](const std::string& request) {
+        dlt645::counters stats;
+        auto decoded = dlt645::decode_request(bytes_of(request), stats);
+        if (!decoded.has_frame())
+            return std::vector<chunk>{};
+        // Error byte 02H: no data for the requested identifier (2007).
+        return reply(dlt645::encode_frame(
+            dlt645::make_error_reply(dlt645::edition::v2007, decoded.frame().link.address, 0x02), 0));
+    });
+    const auto response = f.run({{"bus", "rs485-1"}, {"protocol", "dlt645"}, {"address", "000000000161"}});
+
+    REQUIRE(response["ok"] == true);
+    CHECK(response["result"]["found"] == true);
+    CHECK(response["result"]["address"] == "000000000161");
+    CHECK(response["result"]["detail"].get<std::string>().rfind("device_error = ", 0) == 0);
+}
+
 TEST_CASE("probe modbus answer and exception both count as found")
 {
     fixture f(modbus_slaves);
