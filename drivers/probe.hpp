@@ -12,6 +12,10 @@
 //   any other metric   what the probe read, e.g. energy_import in kWh, or
 //                      "device_error" (string) when the device answered with
 //                      an error reply, which still proves it is there
+//
+// NOTE: when several meters answer a broadcast one after the other rather
+// than at once, the probe ends with the first valid frame, and the others
+// go unreported. Only a collision (an invalid frame) shows they were there.
 
 #include "drivers/driver.hpp"
 

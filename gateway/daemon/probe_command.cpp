@@ -75,6 +75,7 @@ void probe_command::run(const json& request, std::function<void(json)> reply)
 {
     const auto bus_id = request.at("bus").get<std::string>();
     if (devices_.find_bus(bus_id) == nullptr) {
+        spdlog::debug("control: probe for bus {}, which is not configured", bus_id);
         reply(control::make_error(control::errc::bus_not_found, "no bus with id " + bus_id));
         return;
     }
@@ -109,9 +110,12 @@ void probe_command::run(const json& request, std::function<void(json)> reply)
                                                     error == bus::bus_error::decode_failed ||
                                                     error == bus::bus_error::answer_too_long;
                           if (error && !not_answered) {
+                              const auto message = outcome.error_detail.empty()
+                                                       ? error.message()
+                                                       : error.message() + ": " + outcome.error_detail;
+                              spdlog::warn("bus {}: probe not sent: {}", bus_id, message);
                               count_scan_progress(*tally, request, bus_id, false);
-                              reply(control::make_error(control::errc::probe_failed,
-                                                        error.message() + ": " + outcome.error_detail));
+                              reply(control::make_error(control::errc::probe_failed, message));
                               return;
                           }
                           if (error) {
