@@ -133,9 +133,14 @@ void probe_command::run(const json& request, std::function<void(json)> reply)
 void probe_command::count_scan_progress(scan_tally& tally, const json& request, const std::string& bus_id,
                                         bool found)
 {
+    // A probe outside a sweep (the broadcast) is a scan of its own.
     const auto scan = request.find("scan");
-    if (scan == request.end())
+    if (scan == request.end()) {
+        spdlog::info("bus {}: probe ({}, {}) finished: {}", bus_id, request.at("protocol").get<std::string>(),
+                     request.at("address").is_null() ? "broadcast" : request.at("address").get<std::string>(),
+                     found ? "a device answered" : "no device answered");
         return;
+    }
 
     const auto index = (*scan)["index"].get<std::uint64_t>();
     const auto total = (*scan)["total"].get<std::uint64_t>();

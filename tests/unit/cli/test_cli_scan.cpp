@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
 #include <mutex>
@@ -335,4 +336,21 @@ TEST_CASE("scan interrupted by Ctrl-C prints what it found") {
     CHECK(err.find(" of 100 addresses.") != std::string::npos);
     CHECK(out.find("000000000003  dlt645") != std::string::npos);
     CHECK(count_probes() < 100);
+}
+
+TEST_CASE("scan progress bar on a terminal") {
+    running_server server(fake_daemon);
+    temp_dir dir;
+    // script(1) from util-linux runs the CLI with a pty as stdout and stderr.
+    const auto command = std::string("LANG=C script -qec '") + CITYGATE_CLI +
+                         " bus scan rs485-1 --protocol dlt645 --range 000000000001-000000000005 --socket " +
+                         server.path().string() + "' /dev/null > " + (dir / "tty").string();
+    REQUIRE(std::system(command.c_str()) == 0);
+
+    const auto output = slurp(dir / "tty");
+    CHECK(output.find("\r[######                        ] 1/5, 0 found") != std::string::npos);
+    CHECK(output.find("\r[##############################] 5/5, 1 found") != std::string::npos);
+    CHECK(output.find("\r\033[K") != std::string::npos); // the bar is cleared before the table
+    CHECK(output.find("scanned ") == std::string::npos);
+    CHECK(output.find("000000000003") != std::string::npos);
 }
