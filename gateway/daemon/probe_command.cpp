@@ -91,43 +91,54 @@ void probe_command::run(const json& request, std::function<void(json)> reply)
         return;
     }
 
-    const bool broadcast = !params.address;
-    json result{{"bus", bus_id},         {"protocol", params.protocol},
-                {"found", false},        {"address", ""},
-                {"detail", ""},          {"values", json::array()},
-                {"options", json::object()}, {"request_hex", proto::to_hex(exchange.request)},
+    json result{{"bus", bus_id},
+                {"protocol", params.protocol},
+                {"found", false},
+                {"address", ""},
+                {"detail", ""},
+                {"values", json::array()},
+                {"options", json::object()},
+                {"request_hex", proto::to_hex(exchange.request)},
                 {"response_hex", ""}};
     spdlog::debug("bus {}: probe {} {}: {}", bus_id, params.protocol, params.address.value_or("broadcast"),
                   result["request_hex"].get<std::string>());
 
     devices_.transact(bus_id, std::move(exchange),
-                      [tally = scan_found_, request, bus_id, broadcast, result = std::move(result),
+                      [tally = scan_found_, request, result = std::move(result),
                        reply = std::move(reply)](std::error_code error, bus::poll_result outcome) mutable {
-                          if (!outcome.exchanges.empty())
-                              result["response_hex"] = proto::to_hex(outcome.exchanges.back().response);
-
-                          const bool not_answered = error == bus::bus_error::timeout ||
-                                                    error == bus::bus_error::decode_failed ||
-                                                    error == bus::bus_error::answer_too_long;
-                          if (error && !not_answered) {
-                              const auto message = outcome.error_detail.empty()
-                                                       ? error.message()
-                                                       : error.message() + ": " + outcome.error_detail;
-                              spdlog::warn("bus {}: probe not sent: {}", bus_id, message);
-                              count_scan_progress(*tally, request, bus_id, false);
-                              reply(control::make_error(control::errc::probe_failed, message));
-                              return;
-                          }
-                          if (error) {
-                              result["detail"] = not_found_detail(error, outcome, broadcast);
-                          } else {
-                              result["found"] = true;
-                              add_answer(outcome.answer, result);
-                          }
-                          spdlog::debug("bus {}: probe result: {}", bus_id, result.dump());
-                          count_scan_progress(*tally, request, bus_id, result["found"].get<bool>());
-                          reply(control::make_result(std::move(result)));
+                          finish(*tally, request, std::move(result), error, outcome, reply);
                       });
+}
+
+void probe_command::finish(scan_tally& tally, const json& request, json result, std::error_code error,
+                           const bus::poll_result& outcome, const std::function<void(json)>& reply)
+{
+    const auto bus_id = request.at("bus").get<std::string>();
+    if (!outcome.exchanges.empty())
+        result["response_hex"] = proto::to_hex(outcome.exchanges.back().response);
+
+    // Silence and invalid frames are results of the probe; a closed port
+    // or a full queue means it never ran.
+    const bool not_answered = error == bus::bus_error::timeout || error == bus::bus_error::decode_failed ||
+                              error == bus::bus_error::answer_too_long;
+    if (error && !not_answered) {
+        const auto message =
+            outcome.error_detail.empty() ? error.message() : error.message() + ": " + outcome.error_detail;
+        spdlog::warn("bus {}: probe not sent: {}", bus_id, message);
+        count_scan_progress(tally, request, bus_id, false);
+        reply(control::make_error(control::errc::probe_failed, message));
+        return;
+    }
+
+    if (error) {
+        result["detail"] = not_found_detail(error, outcome, request.at("address").is_null());
+    } else {
+        result["found"] = true;
+        add_answer(outcome.answer, result);
+    }
+    spdlog::debug("bus {}: probe result: {}", bus_id, result.dump());
+    count_scan_progress(tally, request, bus_id, result["found"].get<bool>());
+    reply(control::make_result(std::move(result)));
 }
 
 void probe_command::count_scan_progress(scan_tally& tally, const json& request, const std::string& bus_id,

@@ -10,9 +10,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <system_error>
 
 namespace citygate::bus {
 class device_manager;
+struct poll_result;
 }
 
 namespace citygate::daemon {
@@ -27,6 +29,11 @@ public:
 
 private:
     using scan_tally = std::map<std::string, unsigned, std::less<>>;
+
+    // Turns the bus outcome into the reply; runs when the exchange is done.
+    static void finish(scan_tally& tally, const nlohmann::json& request, nlohmann::json result,
+                       std::error_code error, const bus::poll_result& outcome,
+                       const std::function<void(nlohmann::json)>& reply);
     static void count_scan_progress(scan_tally& tally, const nlohmann::json& request, const std::string& bus_id,
                                     bool found);
 
