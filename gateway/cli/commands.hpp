@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace citygate::cli {
 
@@ -57,6 +58,19 @@ int run_keygen(const std::filesystem::path& key_file, std::uint32_t key_id);
 // when `as_json`).
 std::optional<crypto::key_set> load_keys(const std::filesystem::path& key_file, bool as_json);
 
+struct init_options {
+    std::string gateway_id;                  // empty: ask on standard input
+    std::vector<std::string> brokers;        // empty: ask on standard input
+    std::optional<std::string> location;     // unset: ask; may be empty
+    std::filesystem::path config = "/etc/citygate/citygate.toml";
+    std::filesystem::path key_file;          // empty: keys.toml next to the config
+    bool force = false;                      // replace an existing key file and config
+};
+
+// Writes a new key file (0600) and config (0640) for this box and prints
+// the keys once; refuses to replace either file without `force`.
+int run_init(const init_options& options);
+
 int run_config_check(const std::filesystem::path& file, bool json);
 
 struct envelope_open_options {
@@ -81,5 +95,16 @@ struct monitor_options {
 };
 
 int run_monitor(const monitor_options& options);
+
+struct decode_options {
+    std::string protocol;         // cjt188, dlt645, modbus-rtu or modbus-tcp
+    std::string direction;        // Modbus: request, response or auto; empty when not given (auto)
+    std::vector<std::string> hex; // frame bytes; read from standard input when empty
+    bool json = false;
+};
+
+// Decodes one captured frame. Exit code 0 for a valid frame, 1 for a
+// rejected or incomplete one, 2 for input that is not hex.
+int run_decode(const decode_options& options);
 
 } // namespace citygate::cli

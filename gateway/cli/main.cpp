@@ -52,6 +52,25 @@ void add_keygen(CLI::App& app, action_fn& action) {
     command->callback([&action, file, id] { action = [file, id] { return run_keygen(*file, *id); }; });
 }
 
+void add_init(CLI::App& app, action_fn& action) {
+    auto* command = add_command(app, "init", _("Provision this box: write its key file and config, print the keys once"));
+    auto options = std::make_shared<init_options>();
+    command->add_option("--gateway-id", options->gateway_id, _("Gateway id registered on the platform"))
+        ->type_name(_("ID"));
+    command->add_option("--broker", options->brokers, _("Broker URI; repeat for fallback brokers"))
+        ->type_name(_("URI"));
+    command->add_option("--location", options->location, _("Where the box is installed, free text"))
+        ->type_name(_("TEXT"));
+    command->add_option("--config", options->config, _("Configuration file to write"))
+        ->default_str(options->config.string())
+        ->type_name(_("FILE"));
+    command->add_option("--key-file", options->key_file, _("Key file to write (default: keys.toml next to the config)"))
+        ->type_name(_("FILE"));
+    command->add_flag("--force", options->force, _("Replace an existing key file and config; the old keys are lost"));
+    command->footer(_("Options left out are asked for on standard input."));
+    command->callback([&action, options] { action = [options] { return run_init(*options); }; });
+}
+
 void add_monitor(CLI::App& app, action_fn& action) {
     auto* command = add_command(app, "monitor", _("Watch a gateway's uplink topics and show the decrypted readings"));
     auto options = std::make_shared<monitor_options>();
@@ -101,6 +120,23 @@ void add_config(CLI::App& app, action_fn& action) {
         ->type_name(_("FILE"));
     command->add_flag("--json", *json, _("Print one JSON object"));
     command->callback([&action, file, json] { action = [file, json] { return run_config_check(*file, *json); }; });
+}
+
+void add_decode(CLI::App& app, action_fn& action) {
+    auto* command = add_command(app, "decode", _("Decode a captured CJ/T 188, DL/T 645 or Modbus frame"));
+    auto options = std::make_shared<decode_options>();
+    command->add_option("--protocol", options->protocol, _("Protocol of the frame: cjt188, dlt645, modbus-rtu or modbus-tcp"))
+        ->required()
+        ->check(CLI::IsMember({"cjt188", "dlt645", "modbus-rtu", "modbus-tcp"}))
+        ->type_name(_("PROTOCOL"));
+    command->add_option("--direction", options->direction,
+                        _("Modbus only: request, response, or auto (default): a response first, then a request"))
+        ->check(CLI::IsMember({"request", "response", "auto"}))
+        ->type_name(_("DIRECTION"));
+    command->add_flag("--json", options->json, _("Print one JSON object"));
+    command->add_option("hex", options->hex, _("Frame bytes in hex, with or without spaces; read from standard input when absent"))
+        ->type_name(_("HEX"));
+    command->callback([&action, options] { action = [options] { return run_decode(*options); }; });
 }
 
 std::shared_ptr<daemon_options> add_daemon_options(CLI::App& command) {
@@ -198,7 +234,9 @@ int main(int argc, char** argv) {
     add_monitor(app, action);
     add_envelope(app, action);
     add_config(app, action);
+    add_decode(app, action);
     add_keygen(app, action);
+    add_init(app, action);
 
     try {
         app.parse(argc, argv);

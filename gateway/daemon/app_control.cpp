@@ -117,6 +117,7 @@ nlohmann::json app::status_result() const
     const auto uptime = std::chrono::steady_clock::now() - started_steady_;
     return {
         {"gateway_id", config_.gateway.id},
+        {"location", config_.gateway.location},
         {"version", version()},
         {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
         {"started_at_ms", started_at_ms_},
