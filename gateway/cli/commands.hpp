@@ -18,7 +18,7 @@ inline constexpr const char* default_socket_path = "/run/citygate/control.sock";
 struct daemon_options {
     std::filesystem::path socket = default_socket_path;
     bool json = false;
-    std::optional<double> timeout_s; // unset: 10 s, or 40 s for "read" (a bus poll with retries)
+    std::optional<double> timeout_s; // unset: 10 s, or 40 s for "read" and each probe of "bus scan"
 };
 
 int run_status(const daemon_options& options);
@@ -35,6 +35,21 @@ struct write_request {
 
 // Sends a command to a device after asking for confirmation on stdin.
 int run_write(const daemon_options& options, const write_request& request);
+
+struct scan_request {
+    std::string bus;
+    std::string protocol;                  // dlt645, cjt188 or modbus
+    std::optional<std::string> range;      // unset: broadcast read-address (modbus: 1-247)
+    std::string edition;                   // empty: the protocol's default
+    std::string meter_type;                // CJ/T 188 only
+    bool quiet = false;                    // no progress output
+    std::optional<std::filesystem::path> append; // config file to add the found devices to
+    bool yes = false;                      // append without the confirmation question
+};
+
+// Finds device addresses on a bus with one broadcast probe or a sweep of
+// probes, prints them, and appends them to a config file when asked.
+int run_scan(const daemon_options& options, const scan_request& request);
 
 // Writes a new key file (mode 0600); refuses to overwrite one.
 int run_keygen(const std::filesystem::path& key_file, std::uint32_t key_id);

@@ -145,7 +145,7 @@ std::shared_ptr<daemon_options> add_daemon_options(CLI::App& command) {
         ->default_str(default_socket_path)
         ->type_name(_("PATH"));
     command.add_flag("--json", options->json, _("Print the daemon's answer as JSON"));
-    command.add_option("--timeout", options->timeout_s, _("Seconds to wait for the daemon (default 10, read 40)"))
+    command.add_option("--timeout", options->timeout_s, _("Seconds to wait for the daemon (default 10; read and each scan probe 40)"))
         ->type_name(_("SECONDS"));
     return options;
 }
@@ -190,6 +190,33 @@ void add_daemon_commands(CLI::App& app, action_fn& action) {
     queue->callback([&action, queue_options] { action = [queue_options] { return run_queue(*queue_options); }; });
 }
 
+void add_bus(CLI::App& app, action_fn& action) {
+    auto* group = add_command(app, "bus", _("Work with the buses of the running daemon"));
+    group->require_subcommand(1);
+    auto* scan = add_command(*group, "scan", _("Find meter addresses on a bus and optionally add them to a config file"));
+    auto options = add_daemon_options(*scan);
+    auto request = std::make_shared<scan_request>();
+    scan->add_option("bus", request->bus, _("Bus id as listed by 'citygate status'"))->required()->type_name(_("BUS"));
+    scan->add_option("--protocol", request->protocol, _("Protocol of the meters: dlt645, cjt188 or modbus"))
+        ->required()
+        ->check(CLI::IsMember({"dlt645", "cjt188", "modbus"}))
+        ->type_name(_("PROTOCOL"));
+    scan->add_option("--range", request->range,
+                     _("Probe each address of FIRST-LAST (at most 1000) instead of one broadcast; "
+                       "Modbus unit ids default to 1-247"))
+        ->type_name(_("FIRST-LAST"));
+    scan->add_option("--edition", request->edition, _("Protocol edition: 2007 or 1997 (dlt645), 2018 or 2004 (cjt188)"))
+        ->type_name(_("YEAR"));
+    scan->add_option("--meter-type", request->meter_type, _("CJ/T 188 meter type, two hex digits 10-39 (default 10)"))
+        ->type_name(_("TYPE"));
+    scan->add_flag("--quiet,-q", request->quiet, _("Do not show the progress of a sweep"));
+    scan->add_option("--append", request->append,
+                     _("Config file to append a [[device]] block per new device to, after confirmation"))
+        ->type_name(_("FILE"));
+    scan->add_flag("--yes,-y", request->yes, _("Append without asking for confirmation"));
+    scan->callback([&action, options, request] { action = [options, request] { return run_scan(*options, *request); }; });
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -203,6 +230,7 @@ int main(int argc, char** argv) {
 
     action_fn action;
     add_daemon_commands(app, action);
+    add_bus(app, action);
     add_monitor(app, action);
     add_envelope(app, action);
     add_config(app, action);
