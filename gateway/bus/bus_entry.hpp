@@ -13,7 +13,7 @@ struct device_manager::bus_entry {
 
     config::bus_config config;
     std::unique_ptr<bus_poller> poller;
-    std::map<std::string, config::device_config, std::less<>> devices; // the ones running
+    device_map devices; // the ones running
     boost::asio::steady_timer time_sync_timer;
     bool time_sync_skip_logged = false;
 };

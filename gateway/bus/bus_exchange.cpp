@@ -42,6 +42,8 @@ void bus_poller::impl::start_attempt()
 
     rx_.clear();
     if (!port_->is_open()) {
+        if (wait_for_open())
+            return;
         // No retries: the port is being reopened on its own schedule, and
         // every due device fails fast until then.
         complete_job(bus_error::transport_closed, "bus port " + port_->describe() + " is closed", {});
@@ -270,11 +272,25 @@ void bus_poller::impl::on_port_error(std::error_code error, const char* operatio
 
 void bus_poller::impl::open_port()
 {
-    const auto error = port_->open();
+    opening_ = true;
+    open_wait_armed_ = false;
+    open_wait_expired_ = false;
+    const auto id = ++open_id_;
+    port_->async_open([self = shared_from_this(), id](std::error_code error) { self->on_opened(id, error); });
+}
+
+void bus_poller::impl::on_opened(std::uint64_t open_id, std::error_code error)
+{
+    if (stopped_ || open_id != open_id_)
+        return;
+    opening_ = false;
+    open_wait_timer_.cancel();
+
     if (!error) {
         spdlog::info("bus {}: opened {}", bus_.id, port_->describe());
         reopen_delay_ = options_.reopen_min;
         open_failure_logged_ = false;
+        next_step();
         return;
     }
 
@@ -286,17 +302,44 @@ void bus_poller::impl::open_port()
     open_failure_logged_ = true;
     ++counters_.port_errors;
     schedule_reopen();
+
+    // Jobs that waited for this open fail fast now.
+    next_step();
+}
+
+bool bus_poller::impl::wait_for_open()
+{
+    // The port closed without a failed read or write, so nobody scheduled a
+    // reopen: a DTU link dropped while the bus was idle.
+    if (!opening_ && !reopen_pending_)
+        open_port();
+
+    if (!opening_ || open_wait_expired_)
+        return false;
+
+    if (!open_wait_armed_) {
+        open_wait_armed_ = true;
+        open_wait_timer_.expires_after(bus_.response_timeout);
+        open_wait_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec || self->stopped_)
+                return;
+            self->open_wait_expired_ = true;
+            self->next_step();
+        });
+    }
+    return true;
 }
 
 void bus_poller::impl::schedule_reopen()
 {
+    reopen_pending_ = true;
     reopen_timer_.expires_after(reopen_delay_);
     reopen_delay_ = std::min(reopen_delay_ * 2, options_.reopen_max);
     reopen_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec || self->stopped_)
             return;
+        self->reopen_pending_ = false;
         self->open_port();
-        self->next_step();
     });
 }
 

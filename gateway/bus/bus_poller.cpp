@@ -50,7 +50,7 @@ bool same_values(const std::vector<metric_value>& a, const std::vector<metric_va
 bus_poller::impl::impl(asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
                        poller_options options)
     : io_(io), bus_(std::move(bus)), port_(std::move(port)), options_(options), response_timer_(io),
-      gap_timer_(io), reopen_timer_(io), reopen_delay_(options.reopen_min)
+      gap_timer_(io), reopen_timer_(io), reopen_delay_(options.reopen_min), open_wait_timer_(io)
 {
 }
 
@@ -79,6 +79,7 @@ void bus_poller::impl::stop()
     response_timer_.cancel();
     gap_timer_.cancel();
     reopen_timer_.cancel();
+    open_wait_timer_.cancel();
     for (auto& [id, device] : devices_)
         device->timer.cancel();
 

@@ -2,6 +2,7 @@
 
 #include "gateway/bus/bus_entry.hpp"
 #include "gateway/bus/serial_transport.hpp"
+#include "gateway/bus/tcp_client_transport.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,9 +17,11 @@ namespace {
 
 bool same_bus(const config::bus_config& a, const config::bus_config& b)
 {
-    return std::tie(a.id, a.device, a.baud, a.data_bits, a.parity, a.stop_bits, a.response_timeout,
+    return std::tie(a.id, a.type, a.device, a.baud, a.data_bits, a.parity, a.stop_bits, a.host, a.port,
+                    a.connect_timeout, a.registration, a.heartbeat, a.heartbeat_interval, a.response_timeout,
                     a.inter_frame_gap, a.retries, a.time_sync_interval) ==
-           std::tie(b.id, b.device, b.baud, b.data_bits, b.parity, b.stop_bits, b.response_timeout,
+           std::tie(b.id, b.type, b.device, b.baud, b.data_bits, b.parity, b.stop_bits, b.host, b.port,
+                    b.connect_timeout, b.registration, b.heartbeat, b.heartbeat_interval, b.response_timeout,
                     b.inter_frame_gap, b.retries, b.time_sync_interval);
 }
 
@@ -67,6 +70,21 @@ transport_factory serial_transport_factory()
 {
     return [](boost::asio::io_context& io, const config::bus_config& bus) -> std::unique_ptr<transport> {
         return std::make_unique<serial_transport>(io, bus);
+    };
+}
+
+transport_factory standard_transport_factory()
+{
+    return [](boost::asio::io_context& io, const config::bus_config& bus) -> std::unique_ptr<transport> {
+        switch (bus.type) {
+        case config::bus_type::serial:
+            return std::make_unique<serial_transport>(io, bus);
+        case config::bus_type::tcp_client:
+            return std::make_unique<tcp_client_transport>(io, bus);
+        case config::bus_type::dtu:
+            break;
+        }
+        return nullptr;
     };
 }
 
@@ -128,8 +146,7 @@ apply_summary device_manager::apply(const config::config& next)
         auto it = buses_.find(bus.id);
         if (it == buses_.end()) {
             summary.buses_added.push_back(bus.id);
-            add_bus(bus, devices_on(next, bus.id), summary);
-            for (const auto& [id, d] : buses_.at(bus.id)->devices)
+            for (const auto& [id, d] : add_bus(bus, devices_on(next, bus.id), summary))
                 summary.devices_added.push_back(id);
         } else if (!same_bus(it->second->config, bus)) {
             // New line settings or device path: restart the whole bus.
@@ -137,8 +154,7 @@ apply_summary device_manager::apply(const config::config& next)
             auto old_devices = std::move(it->second->devices);
             it->second->poller->stop();
             buses_.erase(it);
-            add_bus(bus, devices_on(next, bus.id), summary);
-            report_restarted_devices(old_devices, buses_.at(bus.id)->devices, summary);
+            report_restarted_devices(old_devices, add_bus(bus, devices_on(next, bus.id), summary), summary);
         } else {
             sync_devices(*it->second, devices_on(next, bus.id), summary);
         }
@@ -150,20 +166,32 @@ apply_summary device_manager::apply(const config::config& next)
             device_bus_.emplace(device_id, bus_id);
 
     for (const auto& d : next.devices) {
-        if (!buses_.contains(d.bus))
-            summary.errors.push_back("device " + d.id + ": bus \"" + d.bus + "\" is not configured");
+        if (buses_.contains(d.bus))
+            continue;
+        const bool configured = std::any_of(next.buses.begin(), next.buses.end(),
+                                            [&](const config::bus_config& b) { return b.id == d.bus; });
+        summary.errors.push_back("device " + d.id + ": bus \"" + d.bus + "\" is " +
+                                 (configured ? "not running" : "not configured"));
     }
     for (const auto& e : summary.errors)
         spdlog::error("devices: {}", e);
     return summary;
 }
 
-void device_manager::add_bus(const config::bus_config& bus, const std::vector<config::device_config>& devices,
-                             apply_summary& summary)
+const device_manager::device_map& device_manager::add_bus(const config::bus_config& bus,
+                                                        const std::vector<config::device_config>& devices,
+                                                        apply_summary& summary)
 {
+    auto port = make_transport_(io_, bus);
+    if (!port) {
+        summary.errors.push_back("bus " + bus.id + ": this gateway cannot create a transport of the bus's type");
+        static const device_map none;
+        return none;
+    }
+
     auto entry = std::make_unique<bus_entry>(io_);
     entry->config = bus;
-    entry->poller = std::make_unique<bus_poller>(io_, bus, make_transport_(io_, bus), options_);
+    entry->poller = std::make_unique<bus_poller>(io_, bus, std::move(port), options_);
     entry->poller->on_reading(on_reading_);
     entry->poller->on_event(on_event_);
 
@@ -174,6 +202,7 @@ void device_manager::add_bus(const config::bus_config& bus, const std::vector<co
     entry->poller->start();
     auto& running = *buses_.emplace(bus.id, std::move(entry)).first->second;
     start_time_sync(running);
+    return running.devices;
 }
 
 void device_manager::sync_devices(bus_entry& entry, const std::vector<config::device_config>& devices,

@@ -17,11 +17,16 @@
 
 namespace citygate::bus {
 
-// Creates the transport of a bus; the default makes a serial_transport.
+// Creates the transport of a bus, or returns nullptr when it cannot make
+// one of the bus's type (the bus is then left out with an error).
 using transport_factory =
     std::function<std::unique_ptr<transport>(boost::asio::io_context&, const config::bus_config&)>;
 
+// Makes a serial_transport whatever the bus type (tests of serial buses).
 transport_factory serial_transport_factory();
+
+// Makes the transport of the bus's type: serial or tcp-client.
+transport_factory standard_transport_factory();
 
 // True when the wall clock may be sent to meters: past the build time and
 // marked synchronised by the kernel (NTP, PTP or GNSS discipline).
@@ -46,7 +51,7 @@ struct apply_summary {
 class device_manager {
 public:
     device_manager(boost::asio::io_context& io, const drivers::registry& drivers,
-                   transport_factory make_transport = serial_transport_factory(), poller_options options = {});
+                   transport_factory make_transport = standard_transport_factory(), poller_options options = {});
 
     // Replaces the check that gates broadcast time syncs (tests).
     void set_clock_check(std::function<bool()> check) { clock_check_ = std::move(check); }
@@ -90,9 +95,11 @@ public:
 
 private:
     struct bus_entry;
+    using device_map = std::map<std::string, config::device_config, std::less<>>;
 
-    void add_bus(const config::bus_config& bus, const std::vector<config::device_config>& devices,
-                 apply_summary& summary);
+    // Returns the devices now running on the bus; none when the bus could not start.
+    const device_map& add_bus(const config::bus_config& bus, const std::vector<config::device_config>& devices,
+                              apply_summary& summary);
     bool add_device(bus_poller& poller, const config::device_config& device, apply_summary& summary);
     void sync_devices(bus_entry& entry, const std::vector<config::device_config>& devices,
                       apply_summary& summary);

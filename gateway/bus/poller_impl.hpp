@@ -130,6 +130,8 @@ private:
     void abandon_current(std::error_code error);
     void on_port_error(std::error_code error, const char* operation);
     void open_port();
+    void on_opened(std::uint64_t open_id, std::error_code error);
+    bool wait_for_open();
     void schedule_reopen();
     bool is_stale(std::uint64_t attempt) const { return stopped_ || !attempt_active_ || attempt != attempt_id_; }
 
@@ -163,6 +165,14 @@ private:
     boost::asio::steady_timer reopen_timer_;
     milliseconds reopen_delay_;
     bool open_failure_logged_ = false;
+    bool reopen_pending_ = false; // reopen_timer_ is armed
+    bool opening_ = false;        // an async_open is in progress
+    std::uint64_t open_id_ = 0;   // tells the current open's completion from an abandoned one
+    // Jobs wait for an open in progress for at most one response timeout,
+    // so a transport waiting for its peer (a DTU) does not hold them.
+    boost::asio::steady_timer open_wait_timer_;
+    bool open_wait_armed_ = false;
+    bool open_wait_expired_ = false;
 
     bus_status counters_; // id, endpoint and open are filled in by status()
 

@@ -1,6 +1,7 @@
 #include "gateway/bus/serial_transport.hpp"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <termios.h>
@@ -49,8 +50,13 @@ std::string describe_line(const config::bus_config& bus)
 }
 
 serial_transport::serial_transport(asio::io_context& io, config::bus_config bus)
-    : port_(io), bus_(std::move(bus))
+    : io_(io), port_(io), bus_(std::move(bus))
 {
+}
+
+void serial_transport::async_open(open_handler handler)
+{
+    asio::post(io_, [handler = std::move(handler), error = open()] { handler(error); });
 }
 
 std::error_code serial_transport::open()

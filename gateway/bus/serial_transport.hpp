@@ -11,12 +11,13 @@ namespace citygate::bus {
 
 class serial_transport final : public transport {
 public:
-    // Does not open the port; call open().
+    // Does not open the port; call async_open().
     serial_transport(boost::asio::io_context& io, config::bus_config bus);
 
     // Opens the device and applies baud, data bits, parity and stop bits,
     // with flow control off. Closes the port again if any setting fails.
-    std::error_code open() override;
+    // Opening a tty does not block, so this runs at once and posts the result.
+    void async_open(open_handler handler) override;
 
     void close() override;
     bool is_open() const override;
@@ -28,6 +29,9 @@ public:
     std::chrono::microseconds transmit_time(std::size_t bytes) const override;
 
 private:
+    std::error_code open();
+
+    boost::asio::io_context& io_;
     boost::asio::serial_port port_;
     config::bus_config bus_;
 };

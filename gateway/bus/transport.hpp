@@ -1,7 +1,7 @@
 #pragma once
-// Byte stream to the devices of one bus, driven by the io_context. A serial
-// port today; a TCP connection to a serial server or 4G DTU fits the same
-// interface.
+// Byte stream to the devices of one bus, driven by the io_context: a serial
+// port, a TCP connection to a serial server, or a 4G DTU that connected to
+// the gateway.
 
 #include <chrono>
 #include <cstddef>
@@ -17,12 +17,17 @@ class transport {
 public:
     using write_handler = std::function<void(std::error_code)>;
     using read_handler = std::function<void(std::error_code, std::size_t)>;
+    using open_handler = std::function<void(std::error_code)>;
 
     virtual ~transport() = default;
 
-    // Opens (or reopens) the stream. The error's message plus describe()
-    // tell the operator which device failed.
-    virtual std::error_code open() = 0;
+    // Opens (or reopens) the stream without blocking the io_context: a TCP
+    // connect or a DTU registration takes time. The handler runs from the
+    // io_context, never inline, and gets the error whose message plus
+    // describe() tell the operator which link failed. close() completes an
+    // open still in progress with "operation aborted". A transport may wait
+    // for its peer indefinitely (a DTU that has not registered yet).
+    virtual void async_open(open_handler handler) = 0;
 
     virtual void close() = 0;
     virtual bool is_open() const = 0;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
+#include <span>
 
 namespace citygate::config::detail {
 
@@ -47,6 +49,13 @@ private:
     std::map<std::string, int> lines_;
 };
 
+// Resources that only one bus may use, with the id of the bus that took each.
+struct bus_claims {
+    std::map<std::string, std::string> serial_devices;
+    std::map<std::string, std::string> tcp_endpoints; // "host port N"
+    std::map<std::string, std::string> registrations; // as written
+};
+
 void read_baud(table_reader& reader, unsigned& out)
 {
     unsigned baud = out;
@@ -72,16 +81,47 @@ void read_parity(table_reader& reader, parity& out)
     out = text == "none" ? parity::none : text == "odd" ? parity::odd : parity::even;
 }
 
-bus_config read_bus(table_reader& reader, id_index& ids, std::map<std::string, std::string>& serial_devices)
+// Keys of the other bus types: a key that does nothing for this type is an
+// error, so a tcp-client bus copied from a serial one does not silently
+// ignore its baud rate.
+void reject_keys(table_reader& reader, std::span<const std::string_view> keys, const std::string& type)
 {
-    bus_config bus;
-    bus.line = reader.line();
+    for (auto key : keys) {
+        if (reader.read_node(key) == nullptr)
+            continue;
+        reader.sink().error(reader.line_of(key), reader.key_path(key),
+                            "not used by a bus of type " + quote_text(type) + "; remove it or change the bus type");
+    }
+}
 
-    if (reader.read_string("id", bus.id, presence::required))
-        ids.add(reader, bus.id);
+constexpr std::array<std::string_view, 5> serial_keys{"device", "baud", "data_bits", "parity", "stop_bits"};
+constexpr std::array<std::string_view, 3> tcp_client_keys{"host", "port", "connect_timeout"};
+constexpr std::array<std::string_view, 3> dtu_keys{"registration", "heartbeat", "heartbeat_interval"};
 
+// std::nullopt when `type` is invalid (reported).
+std::optional<bus_type> read_bus_type(table_reader& reader)
+{
+    if (!reader.contains("type"))
+        return bus_type::serial;
+    std::string text;
+    if (!reader.read_choice("type", text, {"serial", "tcp-client", "dtu"}))
+        return std::nullopt;
+    return text == "tcp-client" ? bus_type::tcp_client : text == "dtu" ? bus_type::dtu : bus_type::serial;
+}
+
+// Marks the keys of every type as known, so an invalid type is the only error.
+void skip_type_keys(table_reader& reader)
+{
+    for (const auto& keys : {std::span<const std::string_view>(serial_keys), std::span<const std::string_view>(tcp_client_keys),
+                             std::span<const std::string_view>(dtu_keys)})
+        for (auto key : keys)
+            reader.read_node(key);
+}
+
+void read_serial_keys(table_reader& reader, bus_config& bus, bus_claims& claims)
+{
     if (reader.read_string("device", bus.device, presence::required)) {
-        auto [it, inserted] = serial_devices.emplace(bus.device, bus.id);
+        auto [it, inserted] = claims.serial_devices.emplace(bus.device, bus.id);
         if (!inserted)
             reader.sink().error(reader.line_of("device"), reader.key_path("device"),
                                 quote_text(bus.device) + " is already used by bus " + quote_text(it->second) +
@@ -92,6 +132,105 @@ bus_config read_bus(table_reader& reader, id_index& ids, std::map<std::string, s
     reader.read_number("data_bits", bus.data_bits, 5, 8);
     read_parity(reader, bus.parity);
     reader.read_number("stop_bits", bus.stop_bits, 1, 2);
+    reject_keys(reader, tcp_client_keys, "serial");
+    reject_keys(reader, dtu_keys, "serial");
+}
+
+void read_tcp_client_keys(table_reader& reader, bus_config& bus, bus_claims& claims)
+{
+    std::string host;
+    if (reader.read_string("host", host, presence::required)) {
+        std::string error;
+        if (auto parsed = parse_tcp_host(host, error))
+            bus.host = *parsed;
+        else
+            reader.sink().error(reader.line_of("host"), reader.key_path("host"), error);
+    }
+    if (!reader.contains("port"))
+        reader.sink().error(reader.line(), reader.key_path("port"), "missing; set the TCP port, e.g. port = 4001");
+    reader.read_number("port", bus.port, 1, 65535);
+    reader.read_duration("connect_timeout", bus.connect_timeout, milliseconds(100), seconds(120));
+
+    if (!bus.host.empty() && bus.port != 0) {
+        const auto endpoint = bus.host + " port " + std::to_string(bus.port);
+        auto [it, inserted] = claims.tcp_endpoints.emplace(endpoint, bus.id);
+        if (!inserted)
+            reader.sink().error(reader.line_of("host"), reader.key_path("host"),
+                                endpoint + " is already used by bus " + quote_text(it->second) +
+                                    "; a serial server port carries one bus");
+    }
+    reject_keys(reader, serial_keys, "tcp-client");
+    reject_keys(reader, dtu_keys, "tcp-client");
+}
+
+void read_dtu_packet(table_reader& reader, std::string_view key, std::string& out, bool allow_pattern)
+{
+    std::string text;
+    if (!reader.read_string(key, text, allow_pattern ? presence::required : presence::non_empty))
+        return;
+    std::string error;
+    if (!parse_dtu_packet(text, allow_pattern, error)) {
+        reader.sink().error(reader.line_of(key), reader.key_path(key), error + ", got " + quote_text(text));
+        return;
+    }
+    out = text;
+}
+
+void read_dtu_keys(table_reader& reader, bus_config& bus, bus_claims& claims)
+{
+    read_dtu_packet(reader, "registration", bus.registration, true);
+    read_dtu_packet(reader, "heartbeat", bus.heartbeat, false);
+
+    // A DTU heartbeats about once a minute unless configured otherwise.
+    if (!bus.heartbeat.empty())
+        bus.heartbeat_interval = seconds(60);
+    reader.read_duration("heartbeat_interval", bus.heartbeat_interval, milliseconds(0), hours(24));
+    if (bus.heartbeat_interval.count() > 0 && bus.heartbeat_interval < seconds(1))
+        reader.sink().error(reader.line_of("heartbeat_interval"), reader.key_path("heartbeat_interval"),
+                            "expected 0 (never drop a silent DTU) or at least 1s, got " +
+                                format_duration(bus.heartbeat_interval));
+
+    if (!bus.registration.empty()) {
+        auto [it, inserted] = claims.registrations.emplace(bus.registration, bus.id);
+        if (!inserted)
+            reader.sink().error(reader.line_of("registration"), reader.key_path("registration"),
+                                "the same registration is already used by bus " + quote_text(it->second) +
+                                    "; each DTU registration maps to one bus");
+    }
+    reject_keys(reader, serial_keys, "dtu");
+    reject_keys(reader, tcp_client_keys, "dtu");
+}
+
+void read_type_keys(table_reader& reader, bus_config& bus, bus_claims& claims)
+{
+    switch (bus.type) {
+    case bus_type::serial:
+        read_serial_keys(reader, bus, claims);
+        return;
+    case bus_type::tcp_client:
+        read_tcp_client_keys(reader, bus, claims);
+        return;
+    case bus_type::dtu:
+        read_dtu_keys(reader, bus, claims);
+        return;
+    }
+}
+
+bus_config read_bus(table_reader& reader, id_index& ids, bus_claims& claims)
+{
+    bus_config bus;
+    bus.line = reader.line();
+
+    if (reader.read_string("id", bus.id, presence::required))
+        ids.add(reader, bus.id);
+
+    const auto type = read_bus_type(reader);
+    bus.type = type.value_or(bus_type::serial);
+    if (type)
+        read_type_keys(reader, bus, claims);
+    else
+        skip_type_keys(reader);
+
     reader.read_duration("response_timeout", bus.response_timeout, milliseconds(1), seconds(60));
     reader.read_duration("inter_frame_gap", bus.inter_frame_gap, milliseconds(1), seconds(10));
     reader.read_number("retries", bus.retries, 0, 10);
@@ -173,10 +312,10 @@ void read_buses(table_reader& root, std::vector<bus_config>& out)
         return;
 
     id_index ids("bus");
-    std::map<std::string, std::string> serial_devices;
+    bus_claims claims;
     for (std::size_t i = 0; i < array->size(); ++i) {
         table_reader reader(*(*array)[i].as_table(), "bus[" + std::to_string(i) + "]", root.sink());
-        out.push_back(read_bus(reader, ids, serial_devices));
+        out.push_back(read_bus(reader, ids, claims));
     }
 }
 

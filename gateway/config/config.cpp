@@ -51,7 +51,9 @@ void read_sections(const toml::table& root, config& cfg, detail::issue_sink& sin
     detail::read_gateway(reader, cfg.gateway);
     detail::read_uplink(reader, cfg.uplink);
     detail::read_store(reader, cfg.store);
+    detail::read_dtu(reader, cfg.dtu);
     detail::read_buses(reader, cfg.buses);
+    detail::check_dtu_listener(sink, cfg.dtu, cfg.buses);
     detail::read_devices(reader, cfg.buses, cfg.devices);
     reader.report_unknown_keys();
 }

@@ -52,18 +52,46 @@ struct store_config {
 
 enum class parity { none, even, odd };
 
+enum class bus_type {
+    serial,     // a local serial port
+    tcp_client, // the gateway connects to a serial server or Modbus TCP device
+    dtu,        // a 4G DTU connects to the gateway's [dtu] listener and registers
+};
+
 struct bus_config {
     std::string id;
+    bus_type type = bus_type::serial;
+
+    // serial
     std::string device;                  // /dev/ttyS1, /dev/serial/by-id/...
     unsigned baud = 2400;                // CJ/T 188 meters default to 2400 8E1
     unsigned data_bits = 8;
     config::parity parity = parity::even;
     unsigned stop_bits = 1;
+
+    // tcp-client
+    std::string host;                    // name or IP address, IPv6 without brackets
+    std::uint16_t port = 0;
+    milliseconds connect_timeout{5000};
+
+    // dtu: "text:...", "hex:..." or "pattern:..." as written in the file
+    std::string registration;
+    std::string heartbeat;               // "text:..." or "hex:..."; empty: none
+    milliseconds heartbeat_interval{0};  // a link silent for 3 intervals is dropped; 0 = never
+
     milliseconds response_timeout{1000};
     milliseconds inter_frame_gap{50};    // silence between the end of one exchange and the next request
     unsigned retries = 2;                // repeats after the first failed attempt
     seconds time_sync_interval{0};       // broadcast time sync to the bus's meters; 0 = never
     int line = 0;                        // line of its [[bus]] header, 0 when not loaded from a file
+};
+
+// The listener that 4G DTUs connect to; used when a bus has type "dtu".
+struct dtu_config {
+    std::vector<std::string> listen;         // "0.0.0.0:9000", "[::]:9000"
+    milliseconds registration_timeout{10000}; // from accept to a complete registration packet
+    unsigned max_connections = 64;           // accepted connections, registered or not
+    int line = 0;                            // line of the [dtu] header
 };
 
 struct device_config {
@@ -92,6 +120,7 @@ struct config {
     gateway_config gateway;
     uplink_config uplink;
     store_config store;
+    dtu_config dtu;
     std::vector<bus_config> buses;
     std::vector<device_config> devices;
 };

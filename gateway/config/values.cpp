@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <limits>
+#include <regex>
 
 namespace citygate::config {
 
@@ -230,6 +231,123 @@ std::optional<broker_uri> parse_broker_uri(std::string_view uri, std::string& er
     std::string_view port;
     if (!split_host_port(authority, host, port, error) || !parse_host(host, out, error) || !parse_port(port, out, error))
         return std::nullopt;
+    return out;
+}
+
+std::optional<std::string> parse_tcp_host(std::string_view host, std::string& error)
+{
+    broker_uri parsed;
+    const bool bare_ipv6 = !host.empty() && host.find(':') != std::string_view::npos && host.front() != '[';
+    if (bare_ipv6) {
+        parsed.host = std::string(host);
+        if (!is_address(AF_INET6, parsed.host)) {
+            error = "\"" + parsed.host + "\" is not a valid IPv6 address";
+            return std::nullopt;
+        }
+        return parsed.host;
+    }
+    if (!parse_host(host, parsed, error))
+        return std::nullopt;
+    return parsed.host;
+}
+
+std::optional<listen_address> parse_listen_address(std::string_view text, std::string& error)
+{
+    std::string_view host;
+    std::string_view port;
+    broker_uri parsed;
+    if (!split_host_port(text, host, port, error)) {
+        error = "expected an IP address and a port, e.g. \"0.0.0.0:9000\" or \"[::]:9000\"";
+        return std::nullopt;
+    }
+    if (!parse_host(host, parsed, error) || !parse_port(port, parsed, error))
+        return std::nullopt;
+    if (!is_address(AF_INET, parsed.host) && !is_address(AF_INET6, parsed.host)) {
+        error = "expected an IP address to listen on, got the host name \"" + parsed.host + "\"";
+        return std::nullopt;
+    }
+    return listen_address{parsed.host, parsed.port};
+}
+
+namespace {
+
+std::optional<std::vector<std::uint8_t>> parse_hex_bytes(std::string_view text)
+{
+    std::vector<std::uint8_t> out;
+    int high = -1;
+    for (char c : text) {
+        if (c == ' ')
+            continue;
+        int nibble = -1;
+        if (c >= '0' && c <= '9')
+            nibble = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            nibble = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            nibble = c - 'A' + 10;
+        if (nibble < 0)
+            return std::nullopt;
+        if (high < 0) {
+            high = nibble;
+            continue;
+        }
+        out.push_back(static_cast<std::uint8_t>(high << 4 | nibble));
+        high = -1;
+    }
+    if (high >= 0)
+        return std::nullopt;
+    return out;
+}
+
+bool check_pattern(const std::string& pattern, std::string& error)
+{
+    try {
+        std::regex compiled(pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+        error = "invalid regular expression: " + std::string(e.what());
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+std::optional<dtu_packet> parse_dtu_packet(std::string_view text, bool allow_pattern, std::string& error)
+{
+    const auto forms = std::string(allow_pattern ? "\"text:...\", \"hex:...\" or \"pattern:...\""
+                                                 : "\"text:...\" or \"hex:...\"");
+    const auto colon = text.find(':');
+    const auto kind = text.substr(0, colon == std::string_view::npos ? 0 : colon);
+    const auto body = colon == std::string_view::npos ? std::string_view{} : text.substr(colon + 1);
+
+    dtu_packet out;
+    if (kind == "text") {
+        out.bytes.assign(body.begin(), body.end());
+    } else if (kind == "hex") {
+        auto bytes = parse_hex_bytes(body);
+        if (!bytes) {
+            error = "expected pairs of hex digits after \"hex:\", e.g. \"hex:FE 01 A0\"";
+            return std::nullopt;
+        }
+        out.bytes = std::move(*bytes);
+    } else if (kind == "pattern" && allow_pattern) {
+        out.pattern = std::string(body);
+        if (out.pattern.empty() || out.pattern.size() > max_dtu_packet_bytes) {
+            error = "the pattern must have 1 to " + std::to_string(max_dtu_packet_bytes) + " characters";
+            return std::nullopt;
+        }
+        if (!check_pattern(out.pattern, error))
+            return std::nullopt;
+        return out;
+    } else {
+        error = "expected " + forms;
+        return std::nullopt;
+    }
+
+    if (out.bytes.empty() || out.bytes.size() > max_dtu_packet_bytes) {
+        error = "the packet must have 1 to " + std::to_string(max_dtu_packet_bytes) + " bytes";
+        return std::nullopt;
+    }
     return out;
 }
 

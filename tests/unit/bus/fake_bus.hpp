@@ -208,13 +208,15 @@ public:
             t->cancel();
     }
 
-    std::error_code open() override
+    void async_open(open_handler handler) override
     {
         ++log_->opens;
+        std::error_code error;
         if (log_->fail_open)
-            return std::make_error_code(std::errc::no_such_device);
-        open_ = true;
-        return {};
+            error = std::make_error_code(std::errc::no_such_device);
+        else
+            open_ = true;
+        boost::asio::post(io_, [handler = std::move(handler), error] { handler(error); });
     }
 
     void close() override

@@ -46,7 +46,7 @@ TEST_CASE("unknown key at top level")
           "citygate.toml:5: devices: unknown key; did you mean \"device\"?");
     // Top-level keys come before the first table header; after it they belong to that table.
     CHECK(only_error("colour = 1\n" + header) ==
-          "citygate.toml:1: colour: unknown key; expected one of: gateway, uplink, store, bus, device");
+          "citygate.toml:1: colour: unknown key; expected one of: gateway, uplink, store, dtu, bus, device");
     CHECK(only_error(header + "colour = 1\n").starts_with("citygate.toml:5: uplink.colour: unknown key; "));
 }
 
