@@ -57,6 +57,8 @@ public:
     // replies to requests that timed out, for this device or another unit
     // behind the same gateway), counting them as transaction_mismatch or
     // unit_mismatch, and decodes the first frame that matches both.
+    // NOTE: the device codec keeps counts only from final results, so a
+    // skipped reply followed by a timeout is not counted.
     proto::decode_result<modbus::response> unwrap(std::span<const std::uint8_t> bytes, std::uint16_t transaction,
                                                   const modbus::request& req, modbus::counters& stats) const override;
 
