@@ -27,7 +27,7 @@ namespace {
 // connecting, so it arrives in one piece or in quick succession.
 constexpr std::chrono::milliseconds settle_time{100};
 
-// Rejection log lines per window; an internet scanner must not flood the log.
+// Rejection log lines per window, so an internet scanner cannot flood the log.
 constexpr int reject_lines_per_window = 10;
 constexpr std::chrono::minutes reject_window{1};
 
