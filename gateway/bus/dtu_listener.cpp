@@ -152,6 +152,9 @@ void dtu_listener::stop()
 
 void dtu_listener::add_bus(dtu_transport& bus)
 {
+    // A restarted bus's old transport lives on until its last handler ran;
+    // registrations go to the new one.
+    std::erase_if(buses_, [&](const dtu_transport* b) { return b->bus_id() == bus.bus_id(); });
     buses_.push_back(&bus);
 }
 
