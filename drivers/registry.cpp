@@ -65,6 +65,7 @@ void register_builtin_drivers(registry& r)
     r.add(std::make_unique<cjt188_driver>());
     r.add(std::make_unique<dlt645_driver>());
     r.add(std::make_unique<modbus_rtu_driver>());
+    r.add(std::make_unique<modbus_tcp_driver>());
 }
 
 } // namespace citygate::drivers

@@ -16,6 +16,7 @@ packages=(
   libsystemd-dev gettext locales
   mosquitto mosquitto-clients socat sqlite3 openssl procps iproute2
   mbpoll
+  mmdebstrap man-db bash-completion
 )
 
 as_root() {

@@ -147,35 +147,49 @@ proto::decode_result<poll_answer> cjt188_device_codec::decode_answer(std::size_t
 proto::decode_result<poll_answer> cjt188_device_codec::decode_pass(std::span<const std::uint8_t> bytes,
                                                                    cjt188::counters& pass) const
 {
-    using result = proto::decode_result<poll_answer>;
-    std::size_t skipped = 0;
+    auto decode = [](std::span<const std::uint8_t> frame, cjt188::counters& stats) {
+        return cjt188::decode_reply(frame, stats);
+    };
+    auto accept = [this](const cjt188::reply& r, poll_answer& out) {
+        if (auto ec = check_reply(r))
+            return ec;
+        out = to_poll_answer(std::get<cjt188::read_data_reply>(r.body).values);
+        return std::error_code{};
+    };
+    return scan_for_reply(bytes, pass, decode, accept);
+}
 
-    for (;;) {
-        // Noise without a start byte (e.g. from the transceiver turning the
-        // line around) is skipped; the reply may still follow in a later read.
-        if (skipped == bytes.size())
-            return result::need_more();
+std::error_code cjt188_device_codec::encode_command(std::string_view name, std::string_view value,
+                                                    exchange& out) const
+{
+    if (name != "valve")
+        return driver_error::command_not_supported;
+    if (value != "open" && value != "close")
+        return driver_error::invalid_command_value;
 
-        auto decoded = cjt188::decode_reply(bytes.subspan(skipped), pass);
-        if (decoded.needs_more())
-            return result::need_more();
+    const auto command = value == "open" ? cjt188::valve_command::open : cjt188::valve_command::close;
+    out.request = cjt188::encode_frame(cjt188::make_valve_request(meter_type_, address_, edition_, 0, command));
+    out.decode = [address = address_, command](std::span<const std::uint8_t> bytes) {
+        return decode_valve_answer(address, command, bytes);
+    };
+    return {};
+}
 
-        // NOTE: a framing error (e.g. a stray 68 in the noise) fails the
-        // attempt without rescanning the rest; the core's retry covers it.
-        if (decoded.failed() && decoded.error() == cjt188::error::no_start_byte) {
-            skipped += decoded.consumed();
-            continue;
-        }
-        if (decoded.failed())
-            return result::fail(decoded.error(), skipped + decoded.consumed());
-
-        if (auto ec = check_reply(decoded.frame())) {
-            pass.count(ec);
-            return result::fail(ec, skipped + decoded.consumed());
-        }
-        const auto& body = std::get<cjt188::read_data_reply>(decoded.frame().body);
-        return result::ok(to_poll_answer(body.values), skipped + decoded.consumed());
-    }
+proto::decode_result<poll_answer> decode_valve_answer(const cjt188::address& address, cjt188::valve_command command,
+                                                      std::span<const std::uint8_t> bytes)
+{
+    // Counted per pass only: the bus counts the rejected answer, and the
+    // codec's read-data counters stay about polls.
+    cjt188::counters pass;
+    auto accept = [&](const cjt188::valve_reply& r, poll_answer& out) {
+        if (r.link.address != address)
+            return std::error_code(cjt188::error::address_mismatch);
+        if (auto ec = cjt188::check_valve_reply(command, r, pass))
+            return ec;
+        out.values.push_back({"valve", "", std::string(cjt188::to_string(r.status.valve()))});
+        return std::error_code{};
+    };
+    return scan_for_reply(bytes, pass, cjt188::decode_valve_reply, accept);
 }
 
 } // namespace citygate::drivers

@@ -9,6 +9,7 @@
 
 #include "drivers/driver.hpp"
 #include "protocols/cjt188/codec.hpp"
+#include "protocols/cjt188/valve.hpp"
 
 #include <system_error>
 
@@ -45,6 +46,11 @@ public:
     proto::decode_result<poll_answer> decode_answer(std::size_t step,
                                                     std::span<const std::uint8_t> bytes) const override;
 
+    // "valve" = "open" or "close": write-data A017. The meter confirms with
+    // its valve state, and a reply showing the other position is an error.
+    std::error_code encode_command(std::string_view name, std::string_view value, exchange& out) const override;
+    std::vector<std::string> commands() const override { return {"valve=open|close"}; }
+
     const cjt188::counters& stats() const noexcept { return stats_; }
 
 private:
@@ -59,6 +65,49 @@ private:
 
 // Maps a decoded read-data reply to metric values and alarms.
 poll_answer to_poll_answer(const cjt188::meter_data& values);
+
+// Decodes the reply to a valve command sent to `address`, after any line
+// noise, into the metric "valve" with the state the meter reports.
+proto::decode_result<poll_answer> decode_valve_answer(const cjt188::address& address, cjt188::valve_command command,
+                                                      std::span<const std::uint8_t> bytes);
+
+// Skips line noise before a frame, decodes it with `decode` and maps it with
+// `accept`, which returns an error for a frame that is not the expected reply.
+// Noise alone is need_more; consumed() includes the skipped bytes.
+template <typename Decode, typename Accept>
+proto::decode_result<poll_answer> scan_for_reply(std::span<const std::uint8_t> bytes, cjt188::counters& pass,
+                                                 Decode decode, Accept accept)
+{
+    using result = proto::decode_result<poll_answer>;
+    std::size_t skipped = 0;
+
+    for (;;) {
+        // Noise without a start byte (e.g. from the transceiver turning the
+        // line around) is skipped; the reply may still follow in a later read.
+        if (skipped == bytes.size())
+            return result::need_more();
+
+        auto decoded = decode(bytes.subspan(skipped), pass);
+        if (decoded.needs_more())
+            return result::need_more();
+
+        // NOTE: a framing error (e.g. a stray 68 in the noise) fails the
+        // attempt without rescanning the rest; the core's retry covers it.
+        if (decoded.failed() && decoded.error() == cjt188::error::no_start_byte) {
+            skipped += decoded.consumed();
+            continue;
+        }
+        if (decoded.failed())
+            return result::fail(decoded.error(), skipped + decoded.consumed());
+
+        poll_answer answer;
+        if (auto ec = accept(decoded.frame(), answer)) {
+            pass.count(ec);
+            return result::fail(ec, skipped + decoded.consumed());
+        }
+        return result::ok(std::move(answer), skipped + decoded.consumed());
+    }
+}
 
 } // namespace citygate::drivers
 

@@ -1,8 +1,7 @@
 #include "drivers/modbus/modbus_driver.hpp"
 
-#include "protocols/modbus/rtu.hpp"
-
 #include <charconv>
+#include <optional>
 #include <string_view>
 
 namespace citygate::drivers {
@@ -15,7 +14,7 @@ std::optional<unsigned> parse_unsigned(const std::string& text)
 {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size())
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
         return std::nullopt;
     return value;
 }
@@ -55,31 +54,14 @@ std::error_code parse_points(const device_params& params, std::vector<modbus::po
     return points.empty() ? std::error_code(modbus_config_error::no_points) : std::error_code{};
 }
 
-poll_answer to_poll_answer(const std::vector<modbus::point>& points, const std::vector<modbus::decoded_point>& values)
-{
-    poll_answer answer;
-    for (const auto& decoded : values) {
-        const auto& p = points[decoded.index];
-        metric_value value{p.metric, p.unit, 0.0};
-        if (const auto* flag = std::get_if<bool>(&decoded.value))
-            value.value = *flag;
-        else
-            value.value = std::get<double>(decoded.value);
-        answer.values.push_back(std::move(value));
-    }
-    return answer;
-}
-
 } // namespace
 
-std::unique_ptr<device_codec> modbus_rtu_driver::make_codec(const device_params& params, std::error_code& error) const
+std::unique_ptr<device_codec> modbus_driver_base::make_codec(const device_params& params, std::error_code& error) const
 {
     error.clear();
-    auto unit = parse_unsigned(params.address);
-    if (!unit || *unit < 1 || *unit > 247) {
-        error = modbus_config_error::invalid_unit_id;
+    std::uint8_t unit = 0;
+    if ((error = parse_unit(params.address, unit)))
         return nullptr;
-    }
 
     device_params merged = params;
     if (auto it = params.options.find("template"); it != params.options.end()) {
@@ -93,44 +75,38 @@ std::unique_ptr<device_codec> modbus_rtu_driver::make_codec(const device_params&
     if ((error = parse_limits(merged, limits)) || (error = parse_points(merged, points)) ||
         (error = modbus::plan_blocks(points, limits, blocks)))
         return nullptr;
-    return std::make_unique<modbus_rtu_device_codec>(static_cast<std::uint8_t>(*unit), std::move(points),
-                                                     std::move(blocks));
+    return std::make_unique<modbus_device_codec>(make_framing(unit), std::move(points), std::move(blocks));
 }
 
-modbus_rtu_device_codec::modbus_rtu_device_codec(std::uint8_t unit, std::vector<modbus::point> points,
-                                                 std::vector<modbus::read_block> blocks)
-    : unit_(unit), points_(std::move(points)), blocks_(std::move(blocks))
+std::error_code modbus_rtu_driver::parse_unit(const std::string& address, std::uint8_t& unit) const
 {
+    auto number = parse_unsigned(address);
+    if (!number || *number < 1 || *number > 247)
+        return modbus_config_error::invalid_unit_id;
+    unit = static_cast<std::uint8_t>(*number);
+    return {};
 }
 
-std::vector<std::uint8_t> modbus_rtu_device_codec::encode_poll(std::size_t step) const
+std::shared_ptr<const modbus_framing> modbus_rtu_driver::make_framing(std::uint8_t unit) const
 {
-    std::vector<std::uint8_t> pdu;
-    // plan_blocks keeps every block within the read limits, so encoding cannot fail.
-    modbus::encode_request_pdu(modbus::make_block_request(blocks_[step]), pdu);
-    return modbus::encode_rtu(unit_, pdu);
+    return std::make_shared<modbus_rtu_framing>(unit);
 }
 
-proto::decode_result<poll_answer> modbus_rtu_device_codec::decode_answer(std::size_t step,
-                                                                        std::span<const std::uint8_t> bytes) const
+std::error_code modbus_tcp_driver::parse_unit(const std::string& address, std::uint8_t& unit) const
 {
-    using result = proto::decode_result<poll_answer>;
-    const auto& block = blocks_[step];
+    auto number = parse_unsigned(address);
+    if (!number || *number > 255)
+        return modbus_config_error::invalid_tcp_unit_id;
+    unit = static_cast<std::uint8_t>(*number);
+    return {};
+}
 
-    // The core calls again with the whole buffer after every read, so the
-    // counts of a need_more pass are dropped to avoid counting twice.
-    modbus::counters pass;
-    auto decoded = modbus::decode_rtu_response(bytes, unit_, modbus::make_block_request(block), pass);
-    if (decoded.needs_more())
-        return result::need_more();
-    stats_ += pass;
-    if (decoded.failed())
-        return result::fail(decoded.error(), decoded.consumed());
-
-    std::vector<modbus::decoded_point> values;
-    if (auto ec = modbus::decode_block(points_, block, decoded.frame(), values))
-        return result::fail(ec, decoded.consumed());
-    return result::ok(to_poll_answer(points_, values), decoded.consumed());
+std::shared_ptr<const modbus_framing> modbus_tcp_driver::make_framing(std::uint8_t unit) const
+{
+    // Devices behind one gateway share a connection, and starting their
+    // transaction ids 256 apart keeps a late reply of one from carrying the
+    // id the next expects; unwrap() checks the unit id as well.
+    return std::make_shared<modbus_tcp_framing>(unit, static_cast<std::uint16_t>(unit << 8));
 }
 
 } // namespace citygate::drivers

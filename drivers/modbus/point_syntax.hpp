@@ -39,6 +39,7 @@ enum class modbus_config_error {
     unknown_option,      // option other than point.<metric>, template, max_block, max_gap
     no_points,           // no point.<metric> option
     invalid_template,    // template name not [a-z0-9_-], file missing, not TOML, or values not strings/integers
+    invalid_tcp_unit_id, // modbus-tcp address is not a unit id 0-255
 };
 
 const std::error_category& modbus_config_category() noexcept;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace citygate::cli {
 
@@ -17,7 +18,7 @@ inline constexpr const char* default_socket_path = "/run/citygate/control.sock";
 struct daemon_options {
     std::filesystem::path socket = default_socket_path;
     bool json = false;
-    std::optional<double> timeout_s; // unset: 10 s, or 40 s for "read" (a bus poll with retries)
+    std::optional<double> timeout_s; // unset: 10 s, or 40 s for "read" and each probe of "bus scan"
 };
 
 int run_status(const daemon_options& options);
@@ -35,12 +36,40 @@ struct write_request {
 // Sends a command to a device after asking for confirmation on stdin.
 int run_write(const daemon_options& options, const write_request& request);
 
+struct scan_request {
+    std::string bus;
+    std::string protocol;                  // dlt645, cjt188 or modbus
+    std::optional<std::string> range;      // unset: broadcast read-address (modbus: 1-247)
+    std::string edition;                   // empty: the protocol's default
+    std::string meter_type;                // CJ/T 188 only
+    bool quiet = false;                    // no progress output
+    std::optional<std::filesystem::path> append; // config file to add the found devices to
+    bool yes = false;                      // append without the confirmation question
+};
+
+// Finds device addresses on a bus with one broadcast probe or a sweep of
+// probes, prints them, and appends them to a config file when asked.
+int run_scan(const daemon_options& options, const scan_request& request);
+
 // Writes a new key file (mode 0600); refuses to overwrite one.
 int run_keygen(const std::filesystem::path& key_file, std::uint32_t key_id);
 
 // Loads a key file, printing the reason on failure (as JSON on stdout too
 // when `as_json`).
 std::optional<crypto::key_set> load_keys(const std::filesystem::path& key_file, bool as_json);
+
+struct init_options {
+    std::string gateway_id;                  // empty: ask on standard input
+    std::vector<std::string> brokers;        // empty: ask on standard input
+    std::optional<std::string> location;     // unset: ask; may be empty
+    std::filesystem::path config = "/etc/citygate/citygate.toml";
+    std::filesystem::path key_file;          // empty: keys.toml next to the config
+    bool force = false;                      // replace an existing key file and config
+};
+
+// Writes a new key file (0600) and config (0640) for this box and prints
+// the keys once; refuses to replace either file without `force`.
+int run_init(const init_options& options);
 
 int run_config_check(const std::filesystem::path& file, bool json);
 
@@ -66,5 +95,16 @@ struct monitor_options {
 };
 
 int run_monitor(const monitor_options& options);
+
+struct decode_options {
+    std::string protocol;         // cjt188, dlt645, modbus-rtu or modbus-tcp
+    std::string direction;        // Modbus: request, response or auto; empty when not given (auto)
+    std::vector<std::string> hex; // frame bytes; read from standard input when empty
+    bool json = false;
+};
+
+// Decodes one captured frame. Exit code 0 for a valid frame, 1 for a
+// rejected or incomplete one, 2 for input that is not hex.
+int run_decode(const decode_options& options);
 
 } // namespace citygate::cli

@@ -1,7 +1,8 @@
-// status, devices, read and queue: one request over the control socket,
+// status, devices, read, write and queue: one request over the control socket,
 // then the result as a table or as JSON.
 
 #include "gateway/cli/commands.hpp"
+#include "gateway/cli/daemon_call.hpp"
 #include "gateway/cli/daemon_render.hpp"
 #include "gateway/cli/exit_codes.hpp"
 #include "gateway/cli/i18n.hpp"
@@ -15,9 +16,10 @@
 #include <iostream>
 
 namespace citygate::cli {
-namespace {
 
 using nlohmann::json;
+
+namespace {
 
 std::chrono::milliseconds timeout_for(const daemon_options& options, bool slow_command) {
     const double seconds = options.timeout_s.value_or(slow_command ? 40.0 : 10.0);
@@ -40,6 +42,8 @@ std::string reason_for_connect_error(const std::error_code& cause) {
 void print_json_error(std::string_view code, const std::string& message) {
     std::cout << json{{"error", {{"code", code}, {"message", message}}}}.dump() << std::endl;
 }
+
+} // namespace
 
 int report_client_failure(const daemon_options& options, const control::call_result& result,
                           std::chrono::milliseconds timeout) {
@@ -65,10 +69,13 @@ int report_client_failure(const daemon_options& options, const control::call_res
     return exit_unreachable;
 }
 
+namespace {
+
 // Translated text for the daemon's error codes; the daemon's own message
 // is English and is shown after it as detail.
 std::string describe_daemon_error(const std::string& code, const json& request) {
-    const std::string device = request.contains("device") ? request["device"].get<std::string>() : std::string();
+    const std::string device =
+        request.contains("device") && request["device"].is_string() ? request["device"].get<std::string>() : std::string();
     if (code == "device_not_found") {
         return fmt::format(fmt::runtime(_("device '{device}' is not configured on this gateway; "
                                           "'citygate devices' lists the configured devices")),
@@ -81,6 +88,16 @@ std::string describe_daemon_error(const std::string& code, const json& request) 
     if (code == "not_supported") {
         return fmt::format(fmt::runtime(_("device '{device}' sends its data on its own and cannot be read on demand")),
                            fmt::arg("device", device));
+    }
+    if (code == "bus_not_found") {
+        const std::string bus = request.contains("bus") && request["bus"].is_string() ? request["bus"].get<std::string>()
+                                                                                      : std::string();
+        return fmt::format(fmt::runtime(_("bus '{bus}' is not configured on this gateway; "
+                                          "'citygate status' lists the configured buses")),
+                           fmt::arg("bus", bus));
+    }
+    if (code == "probe_failed") {
+        return _("the probe could not be sent: the bus port is closed or failed");
     }
     if (code == "timed_out") {
         return _("the daemon did not finish the request in time");
@@ -96,6 +113,8 @@ std::string describe_daemon_error(const std::string& code, const json& request) 
     }
     return _("the daemon rejected the request");
 }
+
+} // namespace
 
 int report_daemon_error(const daemon_options& options, const json& request, const json& response) {
     const auto& error = response["error"];
@@ -115,6 +134,8 @@ int report_daemon_error(const daemon_options& options, const json& request, cons
     std::cerr << std::endl;
     return exit_failed;
 }
+
+namespace {
 
 using renderer = void (*)(const json& result, std::ostream& out);
 
@@ -154,13 +175,7 @@ int run_read(const daemon_options& options, const std::string& device, bool raw)
     return call_and_render(options, {{"cmd", "read"}, {"device", device}, {"raw", raw}}, true, render_read);
 }
 
-namespace {
-
-// Asks on stderr and reads one line from stdin; "y", "yes" and "是" confirm.
-bool confirm_write(const std::string& device, const std::string& assignment) {
-    std::cerr << fmt::format(fmt::runtime(_("Send {command} to device {device}? Type 'yes' to confirm: ")),
-                             fmt::arg("command", assignment), fmt::arg("device", device))
-              << std::flush;
+bool read_confirmation() {
     std::string answer;
     if (!std::getline(std::cin, answer)) {
         return false;
@@ -169,6 +184,16 @@ bool confirm_write(const std::string& device, const std::string& assignment) {
         answer.pop_back();
     }
     return answer == "y" || answer == "yes" || answer == "Y" || answer == "YES" || answer == "是";
+}
+
+namespace {
+
+// Asks on stderr and reads the answer from stdin.
+bool confirm_write(const std::string& device, const std::string& assignment) {
+    std::cerr << fmt::format(fmt::runtime(_("Send {command} to device {device}? Type 'yes' to confirm: ")),
+                             fmt::arg("command", assignment), fmt::arg("device", device))
+              << std::flush;
+    return read_confirmation();
 }
 
 } // namespace

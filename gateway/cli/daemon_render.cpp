@@ -146,8 +146,13 @@ void render_status(const json& result, std::ostream& out) {
         fmt::format(fmt::runtime(_("{online} of {total} online")), fmt::arg("online", text_of(field(result, "devices_online"))),
                     fmt::arg("total", text_of(field(result, "devices_total"))));
 
+    // Daemons before gateway.location existed send no "location" field.
+    const auto& location_field = field(result, "location");
+    const std::string location = location_field.is_string() ? location_field.get<std::string>() : "";
+
     print_fields(out, {
                           {_("Gateway"), text_of(field(result, "gateway_id"))},
+                          {_("Location"), location.empty() ? "-" : location},
                           {_("Version"), text_of(field(result, "version"))},
                           {_("Uptime"), uptime_text},
                           {_("Clock"), describe_clock(field(result, "clock_trusted"))},

@@ -18,9 +18,14 @@ std::filesystem::path find_locale_dir() {
     std::error_code error;
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
     if (!error) {
-        const auto build_tree_dir = exe.parent_path().parent_path() / "locale";
-        if (std::filesystem::is_directory(build_tree_dir, error)) {
-            return build_tree_dir;
+        // build/bin/citygate finds build/locale; an installed
+        // <prefix>/bin/citygate finds <prefix>/share/locale, so a package
+        // built with another CMAKE_INSTALL_PREFIX still finds its catalogue.
+        const auto prefix = exe.parent_path().parent_path();
+        for (const auto& dir : {prefix / "locale", prefix / "share" / "locale"}) {
+            if (std::filesystem::exists(dir / "zh_CN" / "LC_MESSAGES" / "citygate.mo", error)) {
+                return dir;
+            }
         }
     }
     return CITYGATE_INSTALL_LOCALEDIR;

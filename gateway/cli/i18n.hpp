@@ -22,8 +22,9 @@ inline constexpr const char* text_domain = "citygate";
 void init_i18n();
 
 // The catalogue directory: $CITYGATE_LOCALEDIR if set, else
-// <exe dir>/../locale when it exists (build tree), else the install
-// prefix's share/locale.
+// <exe dir>/../locale (build tree) or <exe dir>/../share/locale
+// (installed) when it has the zh_CN catalogue, else the install prefix's
+// share/locale.
 std::filesystem::path find_locale_dir();
 
 } // namespace citygate::cli

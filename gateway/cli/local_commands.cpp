@@ -168,12 +168,12 @@ int run_config_check(const std::filesystem::path& file, bool as_json) {
         (issue.severity == config::severity::error ? std::cerr : std::cout) << config::to_string(issue) << '\n';
     }
     if (ok) {
-        std::cout << fmt::format(fmt::runtime(_("{file}: OK ({warnings} warnings)")), fmt::arg("file", file.string()),
+        std::cout << fmt::format(fmt::runtime(_("{file}: OK (warnings: {warnings})")), fmt::arg("file", file.string()),
                                  fmt::arg("warnings", warnings))
                   << std::endl;
         return exit_ok;
     }
-    std::cerr << fmt::format(fmt::runtime(_("{file}: rejected, {errors} errors and {warnings} warnings")),
+    std::cerr << fmt::format(fmt::runtime(_("{file}: rejected (errors: {errors}, warnings: {warnings})")),
                              fmt::arg("file", file.string()), fmt::arg("errors", errors), fmt::arg("warnings", warnings))
               << std::endl;
     return exit_failed;

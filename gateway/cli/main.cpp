@@ -52,6 +52,25 @@ void add_keygen(CLI::App& app, action_fn& action) {
     command->callback([&action, file, id] { action = [file, id] { return run_keygen(*file, *id); }; });
 }
 
+void add_init(CLI::App& app, action_fn& action) {
+    auto* command = add_command(app, "init", _("Provision this box: write its key file and config, print the keys once"));
+    auto options = std::make_shared<init_options>();
+    command->add_option("--gateway-id", options->gateway_id, _("Gateway id registered on the platform"))
+        ->type_name(_("ID"));
+    command->add_option("--broker", options->brokers, _("Broker URI; repeat for fallback brokers"))
+        ->type_name(_("URI"));
+    command->add_option("--location", options->location, _("Where the box is installed, free text"))
+        ->type_name(_("TEXT"));
+    command->add_option("--config", options->config, _("Configuration file to write"))
+        ->default_str(options->config.string())
+        ->type_name(_("FILE"));
+    command->add_option("--key-file", options->key_file, _("Key file to write (default: keys.toml next to the config)"))
+        ->type_name(_("FILE"));
+    command->add_flag("--force", options->force, _("Replace an existing key file and config; the old keys are lost"));
+    command->footer(_("Options left out are asked for on standard input."));
+    command->callback([&action, options] { action = [options] { return run_init(*options); }; });
+}
+
 void add_monitor(CLI::App& app, action_fn& action) {
     auto* command = add_command(app, "monitor", _("Watch a gateway's uplink topics and show the decrypted readings"));
     auto options = std::make_shared<monitor_options>();
@@ -103,13 +122,30 @@ void add_config(CLI::App& app, action_fn& action) {
     command->callback([&action, file, json] { action = [file, json] { return run_config_check(*file, *json); }; });
 }
 
+void add_decode(CLI::App& app, action_fn& action) {
+    auto* command = add_command(app, "decode", _("Decode a captured CJ/T 188, DL/T 645 or Modbus frame"));
+    auto options = std::make_shared<decode_options>();
+    command->add_option("--protocol", options->protocol, _("Protocol of the frame: cjt188, dlt645, modbus-rtu or modbus-tcp"))
+        ->required()
+        ->check(CLI::IsMember({"cjt188", "dlt645", "modbus-rtu", "modbus-tcp"}))
+        ->type_name(_("PROTOCOL"));
+    command->add_option("--direction", options->direction,
+                        _("Modbus only: request, response, or auto (default): a response first, then a request"))
+        ->check(CLI::IsMember({"request", "response", "auto"}))
+        ->type_name(_("DIRECTION"));
+    command->add_flag("--json", options->json, _("Print one JSON object"));
+    command->add_option("hex", options->hex, _("Frame bytes in hex, with or without spaces; read from standard input when absent"))
+        ->type_name(_("HEX"));
+    command->callback([&action, options] { action = [options] { return run_decode(*options); }; });
+}
+
 std::shared_ptr<daemon_options> add_daemon_options(CLI::App& command) {
     auto options = std::make_shared<daemon_options>();
     command.add_option("--socket", options->socket, _("Control socket of citygated"))
         ->default_str(default_socket_path)
         ->type_name(_("PATH"));
     command.add_flag("--json", options->json, _("Print the daemon's answer as JSON"));
-    command.add_option("--timeout", options->timeout_s, _("Seconds to wait for the daemon (default 10, read 40)"))
+    command.add_option("--timeout", options->timeout_s, _("Seconds to wait for the daemon (default 10; read and each scan probe 40)"))
         ->type_name(_("SECONDS"));
     return options;
 }
@@ -154,6 +190,33 @@ void add_daemon_commands(CLI::App& app, action_fn& action) {
     queue->callback([&action, queue_options] { action = [queue_options] { return run_queue(*queue_options); }; });
 }
 
+void add_bus(CLI::App& app, action_fn& action) {
+    auto* group = add_command(app, "bus", _("Work with the buses of the running daemon"));
+    group->require_subcommand(1);
+    auto* scan = add_command(*group, "scan", _("Find meter addresses on a bus and optionally add them to a config file"));
+    auto options = add_daemon_options(*scan);
+    auto request = std::make_shared<scan_request>();
+    scan->add_option("bus", request->bus, _("Bus id as listed by 'citygate status'"))->required()->type_name(_("BUS"));
+    scan->add_option("--protocol", request->protocol, _("Protocol of the meters: dlt645, cjt188 or modbus"))
+        ->required()
+        ->check(CLI::IsMember({"dlt645", "cjt188", "modbus"}))
+        ->type_name(_("PROTOCOL"));
+    scan->add_option("--range", request->range,
+                     _("Probe each address of FIRST-LAST (at most 1000) instead of one broadcast; "
+                       "Modbus unit ids default to 1-247"))
+        ->type_name(_("FIRST-LAST"));
+    scan->add_option("--edition", request->edition, _("Protocol edition: 2007 or 1997 (dlt645), 2018 or 2004 (cjt188)"))
+        ->type_name(_("YEAR"));
+    scan->add_option("--meter-type", request->meter_type, _("CJ/T 188 meter type, two hex digits 10-39 (default 10)"))
+        ->type_name(_("TYPE"));
+    scan->add_flag("--quiet,-q", request->quiet, _("Do not show the progress of a sweep"));
+    scan->add_option("--append", request->append,
+                     _("Config file to append a [[device]] block per new device to, after confirmation"))
+        ->type_name(_("FILE"));
+    scan->add_flag("--yes,-y", request->yes, _("Append without asking for confirmation"));
+    scan->callback([&action, options, request] { action = [options, request] { return run_scan(*options, *request); }; });
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -167,10 +230,13 @@ int main(int argc, char** argv) {
 
     action_fn action;
     add_daemon_commands(app, action);
+    add_bus(app, action);
     add_monitor(app, action);
     add_envelope(app, action);
     add_config(app, action);
+    add_decode(app, action);
     add_keygen(app, action);
+    add_init(app, action);
 
     try {
         app.parse(argc, argv);

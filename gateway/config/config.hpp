@@ -109,6 +109,7 @@ struct device_config {
 
 struct gateway_config {
     std::string id;                                     // [A-Za-z0-9_-]{1,64}
+    std::string location;                               // free text, optional
     std::filesystem::path data_dir = "/var/lib/citygate";
     std::filesystem::path key_file = "/etc/citygate/keys.toml";
     std::filesystem::path control_socket = "/run/citygate/control.sock";

@@ -28,6 +28,7 @@ void read_gateway(table_reader& root, gateway_config& out)
         reader.sink().error(reader.line_of("id"), "gateway.id",
                             std::string("expected ") + id_rule + ", got " + quote_text(out.id));
 
+    reader.read_string("location", out.location);
     reader.read_path("data_dir", out.data_dir, presence::non_empty);
     reader.read_path("key_file", out.key_file, presence::non_empty);
     reader.read_path("control_socket", out.control_socket, presence::non_empty);

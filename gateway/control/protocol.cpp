@@ -19,10 +19,12 @@ constexpr std::array errc_table{
     errc_entry{errc::request_too_large, "request_too_large", "request line too large"},
     errc_entry{errc::too_many_connections, "too_many_connections", "too many control connections"},
     errc_entry{errc::device_not_found, "device_not_found", "device not found"},
+    errc_entry{errc::bus_not_found, "bus_not_found", "bus not found"},
     errc_entry{errc::not_supported, "not_supported", "command not supported for this device"},
     errc_entry{errc::read_failed, "read_failed", "device read failed"},
     errc_entry{errc::command_rejected, "command_rejected", "command rejected"},
     errc_entry{errc::write_failed, "write_failed", "device write failed"},
+    errc_entry{errc::probe_failed, "probe_failed", "probe could not be sent on the bus"},
     errc_entry{errc::timed_out, "timed_out", "timed out"},
     errc_entry{errc::shutting_down, "shutting_down", "daemon is shutting down"},
     errc_entry{errc::internal_error, "internal_error", "internal error"},
@@ -48,7 +50,8 @@ public:
 };
 
 bool is_known_command(std::string_view cmd) {
-    return cmd == "status" || cmd == "devices" || cmd == "read" || cmd == "write" || cmd == "queue";
+    return cmd == "status" || cmd == "devices" || cmd == "read" || cmd == "write" || cmd == "queue" ||
+           cmd == "probe";
 }
 
 bool is_short_text(const nlohmann::json& request, const char* key) {
@@ -58,6 +61,112 @@ bool is_short_text(const nlohmann::json& request, const char* key) {
     }
     const auto& text = field->get_ref<const std::string&>();
     return !text.empty() && text.size() <= max_command_text;
+}
+
+bool all_of(std::string_view text, std::string_view allowed) {
+    return text.find_first_not_of(allowed) == std::string_view::npos;
+}
+
+constexpr std::string_view decimal_digits = "0123456789";
+constexpr std::string_view hex_digits = "0123456789ABCDEFabcdef";
+
+// The same rule as config::is_valid_id, which bus ids in the config follow.
+bool is_bus_id(const std::string& id) {
+    return !id.empty() && id.size() <= 64 &&
+           all_of(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+}
+
+// Checks one probed address; broadcast addresses are reached with "address":null.
+std::optional<std::string> check_probe_address(const std::string& protocol, const std::string& address) {
+    if (protocol == "dlt645") {
+        if (address.size() != 12 || !all_of(address, decimal_digits) || address == "999999999999") {
+            return "a DL/T 645 \"address\" is 12 decimal digits, not the broadcast 999999999999";
+        }
+    } else if (protocol == "cjt188") {
+        if (address.size() != 14 || !all_of(address, hex_digits) || address == "AAAAAAAAAAAAAA" ||
+            address == "aaaaaaaaaaaaaa") {
+            return "a CJ/T 188 \"address\" is 14 hex digits, not the broadcast AAAAAAAAAAAAAA";
+        }
+    } else {
+        const bool digits = !address.empty() && address.size() <= 3 && all_of(address, decimal_digits);
+        if (!digits || std::stoi(address) < 1 || std::stoi(address) > 247) {
+            return "a Modbus \"address\" is a unit id 1-247";
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_probe_options(const nlohmann::json& request, const std::string& protocol) {
+    const auto edition = request.find("edition");
+    if (edition != request.end()) {
+        const bool text = edition->is_string();
+        const auto value = text ? edition->get<std::string>() : std::string();
+        const bool valid = (protocol == "dlt645" && (value == "2007" || value == "1997")) ||
+                           (protocol == "cjt188" && (value == "2018" || value == "2004"));
+        if (!valid) {
+            return "\"edition\" is 2007 or 1997 for dlt645, 2018 or 2004 for cjt188, and absent for modbus";
+        }
+    }
+
+    const auto meter_type = request.find("meter_type");
+    if (meter_type != request.end()) {
+        const auto value = meter_type->is_string() ? meter_type->get<std::string>() : std::string();
+        const bool valid = protocol == "cjt188" && value.size() == 2 && all_of(value, hex_digits) &&
+                           std::stoi(value, nullptr, 16) >= 0x10 && std::stoi(value, nullptr, 16) <= 0x39;
+        if (!valid) {
+            return "\"meter_type\" is two hex digits 10-39, and only for cjt188";
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_probe_scan(const nlohmann::json& request) {
+    const auto scan = request.find("scan");
+    if (scan == request.end()) {
+        return std::nullopt;
+    }
+    const bool shaped = scan->is_object() && scan->contains("index") && scan->contains("total") &&
+                        (*scan)["index"].is_number_unsigned() && (*scan)["total"].is_number_unsigned();
+    if (!shaped || (*scan)["total"].get<std::uint64_t>() == 0 ||
+        (*scan)["total"].get<std::uint64_t>() > max_scan_addresses ||
+        (*scan)["index"].get<std::uint64_t>() >= (*scan)["total"].get<std::uint64_t>()) {
+        return "\"scan\" is {\"index\":n,\"total\":m} with 0 <= n < m <= " + std::to_string(max_scan_addresses);
+    }
+    return std::nullopt;
+}
+
+// Returns what is wrong with a probe request, std::nullopt when it is valid.
+std::optional<std::string> check_probe(const nlohmann::json& request) {
+    const auto bus = request.find("bus");
+    if (bus == request.end() || !bus->is_string() || !is_bus_id(bus->get<std::string>())) {
+        return "\"bus\" must be a bus id: 1 to 64 characters from A-Z, a-z, 0-9, '_' and '-'";
+    }
+
+    const auto protocol_field = request.find("protocol");
+    const auto protocol = protocol_field != request.end() && protocol_field->is_string()
+                              ? protocol_field->get<std::string>()
+                              : std::string();
+    if (protocol != "dlt645" && protocol != "cjt188" && protocol != "modbus") {
+        return "\"protocol\" must be dlt645, cjt188 or modbus";
+    }
+
+    const auto address = request.find("address");
+    if (address == request.end() || !(address->is_null() || address->is_string())) {
+        return "\"address\" must be a string, or null for the read-address broadcast";
+    }
+    if (address->is_null() && protocol == "modbus") {
+        return "modbus has no read-address broadcast; probe one unit id per request";
+    }
+    if (address->is_string()) {
+        if (auto problem = check_probe_address(protocol, address->get<std::string>())) {
+            return problem;
+        }
+    }
+
+    if (auto problem = check_probe_options(request, protocol)) {
+        return problem;
+    }
+    return check_probe_scan(request);
 }
 
 } // namespace
@@ -106,7 +215,7 @@ std::optional<nlohmann::json> check_request(const nlohmann::json& request) {
     const auto& name = cmd->get_ref<const std::string&>();
     if (!is_known_command(name)) {
         return make_error(errc::unknown_command,
-                          "unknown command \"" + name + "\"; expected status, devices, read, write or queue");
+                          "unknown command \"" + name + "\"; expected status, devices, read, write, queue or probe");
     }
 
     if (name == "read" || name == "write") {
@@ -122,6 +231,11 @@ std::optional<nlohmann::json> check_request(const nlohmann::json& request) {
     if (name == "write" && (!is_short_text(request, "name") || !is_short_text(request, "value"))) {
         return make_error(errc::bad_request, "\"write\" needs string fields \"name\" and \"value\" of 1 to " +
                                                  std::to_string(max_command_text) + " characters");
+    }
+    if (name == "probe") {
+        if (auto problem = check_probe(request)) {
+            return make_error(errc::bad_request, "\"probe\": " + *problem);
+        }
     }
     return std::nullopt;
 }

@@ -14,6 +14,17 @@
 //   {"cmd":"read","device":"wm-01","raw":false}   "raw" is optional
 //   {"cmd":"write","device":"wm-01","name":"valve","value":"close","raw":false}
 //   {"cmd":"queue"}
+//   {"cmd":"probe","bus":"rs485-1","protocol":"dlt645","address":null,
+//    "edition":"2007","meter_type":"10","scan":{"index":0,"total":50}}
+//       One exchange on the bus, addressed to no configured device.
+//       "protocol" is dlt645, cjt188 or modbus. "address" null sends the
+//       read-address broadcast, which modbus does not have. A string
+//       probes one address: 12 decimal digits (dlt645), 14 hex digits
+//       (cjt188) or a unit id 1-247 (modbus). "edition" (dlt645: 2007|1997, cjt188: 2018|2004) and
+//       "meter_type" (cjt188: two hex digits 10-39) are optional. "scan"
+//       (optional) places the probe in a sweep of `total` addresses, at
+//       most max_scan_addresses, so the daemon can log where a sweep starts
+//       and ends.
 //
 // Responses:
 //   {"ok":true,"result":{...}}
@@ -41,6 +52,15 @@
 //             "event":{"pending_rows":n,"sealed_rows":n,"bytes":n},
 //             "oldest_unsent_ms":n|null,"accepted":n,"sent":n,"evicted":n,
 //             "next_sequence":n,"in_flight":n}
+//   probe:   {"bus":str,"protocol":str,"found":bool,"address":str,
+//             "detail":str,"values":[{"metric":str,"unit":str,"value":...}],
+//             "options":{str:str},"request_hex":str,"response_hex":str}
+//            No answer, or an answer that is not a valid frame (typical when
+//            several meters answer a broadcast at once), is "found":false
+//            with the reason in "detail", not an error. "address" is the
+//            address of the device that answered (empty when none);
+//            "options" are device options for a config file, e.g. the
+//            edition the meter answered in.
 
 #include <nlohmann/json.hpp>
 
@@ -55,6 +75,7 @@ namespace citygate::control {
 inline constexpr std::size_t max_request_bytes = 64 * 1024;
 inline constexpr std::size_t max_response_bytes = 4 * 1024 * 1024;
 inline constexpr std::size_t max_command_text = 64; // "name" and "value" of a write
+inline constexpr std::size_t max_scan_addresses = 1000; // "total" of a probe's "scan"
 
 // Error codes carried in {"error":{"code":...}}. The wire name of each value
 // is its identifier, e.g. errc::device_not_found -> "device_not_found".
@@ -65,10 +86,12 @@ enum class errc {
     request_too_large,    // the line exceeded max_request_bytes
     too_many_connections, // the server is at its connection limit
     device_not_found,     // "device" names no configured device
+    bus_not_found,        // "bus" names no configured bus
     not_supported,        // the device cannot serve this command (e.g. a push-only device for "read")
     read_failed,          // the device did not answer or its answer was invalid
     command_rejected,     // the device's driver has no such command or value
     write_failed,         // the device did not confirm the command
+    probe_failed,         // the bus port is closed or failed, so the probe was not sent
     timed_out,            // the daemon did not produce a response in time
     shutting_down,        // the daemon is stopping
     internal_error,       // a bug in the daemon; its log has the detail

@@ -51,6 +51,15 @@ private:
     std::uint64_t suppressed_ = 0;
 };
 
+// A broadcast probe, or the first probe of an address sweep.
+bool starts_scan(const nlohmann::json& request) {
+    if (request["cmd"] != "probe") {
+        return false;
+    }
+    const auto scan = request.find("scan");
+    return scan == request.end() || (*scan)["index"] == 0;
+}
+
 } // namespace
 
 class session;
@@ -210,10 +219,12 @@ void session::handle_line(const std::string& line) {
         return;
     }
 
-    // A write moves a valve or switches a lamp, so who asked for it is
-    // worth an INFO line; reads are only logged at debug level.
-    if (request["cmd"] == "write") {
-        spdlog::info("control: write request from {}: {}", detail::describe(peer_), detail::log_excerpt(line));
+    // A write moves a valve or switches a lamp, and a scan puts frames for
+    // unconfigured addresses on a bus. Who requested them is worth an INFO
+    // line. Reads and the later probes of a sweep are logged at debug level.
+    if (request["cmd"] == "write" || starts_scan(request)) {
+        spdlog::info("control: {} request from {}: {}", request["cmd"].get<std::string>(), detail::describe(peer_),
+                     detail::log_excerpt(line));
     } else {
         spdlog::debug("control: request from {}: {}", detail::describe(peer_), detail::log_excerpt(line));
     }

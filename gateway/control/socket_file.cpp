@@ -114,6 +114,13 @@ void apply_socket_permissions(const fs::path& path, const std::string& group_nam
                      ::getegid());
         return;
     }
+    // Under citygated.service the socket already has the service's primary
+    // group, and the unit's SystemCallFilter= rejects chown(), so the call
+    // is only made when the group differs.
+    struct stat status {};
+    if (::stat(path.c_str(), &status) == 0 && status.st_gid == gid) {
+        return;
+    }
     if (::chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
         const int error = errno;
         spdlog::warn("control: cannot give socket {} to group '{}' (gid {}): {}; only the owner can use it",

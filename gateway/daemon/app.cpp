@@ -4,6 +4,7 @@
 #include "gateway/bus/dtu_listener.hpp"
 #include "gateway/bus/wall_clock.hpp"
 #include "gateway/control/server.hpp"
+#include "gateway/daemon/probe_command.hpp"
 #include "gateway/daemon/systemd_notify.hpp"
 #include "gateway/store/outbox.hpp"
 #include "gateway/uplink/forwarder.hpp"
@@ -112,6 +113,7 @@ void app::create_devices()
 {
     dtus_ = std::make_unique<bus::dtu_listener>(io_, config_.dtu);
     devices_ = std::make_unique<bus::device_manager>(io_, drivers_, bus::standard_transport_factory(dtus_.get()));
+    probe_ = std::make_unique<probe_command>(*devices_);
     devices_->on_reading([this](reading r) { pipeline_->add(std::move(r)); });
     devices_->on_event([this](reading r) {
         spdlog::debug("device {}: event reading queued for the event lane", r.device_id);

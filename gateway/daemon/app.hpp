@@ -39,6 +39,8 @@ class server;
 
 namespace citygate::daemon {
 
+class probe_command;
+
 // A startup failure with the message for the operator; main() logs it and
 // exits 1.
 class startup_error : public std::runtime_error {
@@ -112,6 +114,7 @@ private:
     std::unique_ptr<uplink::forwarder> forwarder_;
     std::unique_ptr<bus::dtu_listener> dtus_; // before devices_, whose dtu transports use it
     std::unique_ptr<bus::device_manager> devices_;
+    std::unique_ptr<probe_command> probe_;
     std::unique_ptr<control::server> control_;
 
     boost::asio::signal_set signals_;

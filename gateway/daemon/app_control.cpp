@@ -8,6 +8,7 @@
 #include "gateway/bus/wall_clock.hpp"
 #include "gateway/control/protocol.hpp"
 #include "gateway/control/socket_file.hpp"
+#include "gateway/daemon/probe_command.hpp"
 #include "gateway/store/outbox.hpp"
 #include "gateway/uplink/forwarder.hpp"
 #include "gateway/uplink/mqtt_uplink.hpp"
@@ -96,6 +97,8 @@ void app::handle_control(const nlohmann::json& request, std::function<void(nlohm
         read_device(request.at("device").get<std::string>(), request.value("raw", false), std::move(reply));
     else if (command == "write")
         write_device(request, std::move(reply));
+    else if (command == "probe")
+        probe_->run(request, std::move(reply));
     else
         reply(control::make_error(control::errc::unknown_command, "unknown command " + command));
 }
@@ -115,6 +118,7 @@ nlohmann::json app::status_result() const
     const auto uptime = std::chrono::steady_clock::now() - started_steady_;
     nlohmann::json result = {
         {"gateway_id", config_.gateway.id},
+        {"location", config_.gateway.location},
         {"version", version()},
         {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
         {"started_at_ms", started_at_ms_},

@@ -4,7 +4,7 @@ namespace citygate::cjt188 {
 
 std::optional<data_identifier> read_data_identifier(std::uint8_t di0, std::uint8_t di1) noexcept
 {
-    for (std::uint16_t known : {di_read_data, di_read_address}) {
+    for (std::uint16_t known : {di_read_data, di_read_address, di_valve_control}) {
         const auto high = static_cast<std::uint8_t>(known >> 8);
         const auto low = static_cast<std::uint8_t>(known & 0xFF);
         if (di0 == low && di1 == high)

@@ -19,6 +19,7 @@ enum class edition { v2004, v2018 };
 
 inline constexpr std::uint16_t di_read_data = 0x901F;
 inline constexpr std::uint16_t di_read_address = 0x810A;
+inline constexpr std::uint16_t di_valve_control = 0xA017; // write data, valve.hpp
 
 struct data_identifier {
     std::uint16_t value = 0;
@@ -26,7 +27,7 @@ struct data_identifier {
 };
 
 // Reads DI0 DI1 in either byte order; std::nullopt for an identifier other
-// than 901F and 810A.
+// than 901F, 810A and A017.
 std::optional<data_identifier> read_data_identifier(std::uint8_t di0, std::uint8_t di1) noexcept;
 
 // Read-data request: C = 01, L = 03, DI 901F, SER.

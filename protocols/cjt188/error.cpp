@@ -30,7 +30,7 @@ public:
         case error::bad_unit:
             return "CJ/T 188 data field has an unknown or mismatched unit code";
         case error::unknown_di:
-            return "CJ/T 188 data identifier not supported (expected 901F or 810A)";
+            return "CJ/T 188 data identifier not supported (expected 901F, 810A or A017 for its control code)";
         case error::abnormal_response:
             return "CJ/T 188 meter returned an abnormal response";
         case error::unexpected_control:
@@ -41,6 +41,14 @@ public:
             return "CJ/T 188 reply is from another meter type";
         case error::unknown_meter_type:
             return "CJ/T 188 meter type outside the water (10-19), heat (20-29) and gas (30-39) ranges";
+        case error::bad_valve_command:
+            return "CJ/T 188 valve-control byte is neither 55 (open) nor 99 (close)";
+        case error::valve_command_rejected:
+            return "CJ/T 188 meter rejected the valve command (abnormal reply)";
+        case error::valve_fault:
+            return "CJ/T 188 meter reports the valve abnormal after the valve command";
+        case error::valve_state_mismatch:
+            return "CJ/T 188 valve is not in the commanded position";
         }
         return "unknown CJ/T 188 error";
     }

@@ -14,12 +14,16 @@ enum class error {
     truncated_data,        // L is too small for the data identifier's layout
     bad_bcd,               // a BCD field has a nibble above 9
     bad_unit,              // unknown unit code, or a unit of the wrong quantity
-    unknown_di,            // data identifier other than 901F or 810A, in either byte order
+    unknown_di,            // data identifier other than the one the control code needs, in either byte order
     abnormal_response,     // control byte with bit 6 set (e.g. C1): the meter reports a fault
     unexpected_control,    // a control byte this codec does not decode
     address_mismatch,      // a valid reply from another meter address
     meter_type_mismatch,   // a reply from a meter of another family (water, heat, gas)
     unknown_meter_type,    // meter type T outside the water, heat and gas ranges
+    bad_valve_command,     // valve-control byte other than 55 (open) or 99 (close)
+    valve_command_rejected, // abnormal reply (C4) to a valve-control command
+    valve_fault,           // ST reports the valve abnormal after a valve command
+    valve_state_mismatch,  // ST reports the valve in the other position than commanded
 };
 
 const std::error_category& error_category() noexcept;

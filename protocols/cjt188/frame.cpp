@@ -96,6 +96,10 @@ void counters::count(std::error_code code) noexcept
     case error::address_mismatch: ++address_mismatch; break;
     case error::meter_type_mismatch: ++meter_type_mismatch; break;
     case error::unknown_meter_type: ++unknown_meter_type; break;
+    case error::bad_valve_command: ++bad_valve_command; break;
+    case error::valve_command_rejected: ++valve_command_rejected; break;
+    case error::valve_fault: ++valve_fault; break;
+    case error::valve_state_mismatch: ++valve_state_mismatch; break;
     }
 }
 
@@ -117,6 +121,10 @@ counters& counters::operator+=(const counters& other) noexcept
     address_mismatch += other.address_mismatch;
     meter_type_mismatch += other.meter_type_mismatch;
     unknown_meter_type += other.unknown_meter_type;
+    bad_valve_command += other.bad_valve_command;
+    valve_command_rejected += other.valve_command_rejected;
+    valve_fault += other.valve_fault;
+    valve_state_mismatch += other.valve_state_mismatch;
     return *this;
 }
 

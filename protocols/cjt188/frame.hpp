@@ -89,6 +89,10 @@ struct counters {
     std::uint64_t address_mismatch = 0;
     std::uint64_t meter_type_mismatch = 0;
     std::uint64_t unknown_meter_type = 0;
+    std::uint64_t bad_valve_command = 0;
+    std::uint64_t valve_command_rejected = 0;
+    std::uint64_t valve_fault = 0;
+    std::uint64_t valve_state_mismatch = 0;
 
     // Bumps the counter that belongs to a cjt188::error; other codes are ignored.
     void count(std::error_code code) noexcept;

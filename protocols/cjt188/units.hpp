@@ -48,4 +48,8 @@ std::string_view canonical_unit(quantity_kind kind) noexcept;
 // std::nullopt for an unknown code or a code of another quantity kind.
 std::optional<double> canonical_factor(std::uint8_t code, quantity_kind kind) noexcept;
 
+// Symbol of the unit a code stands for, as a person reads it ("m3/h",
+// "MWh x100" for 100 MWh); empty for an unknown code.
+std::string_view unit_symbol(std::uint8_t code) noexcept;
+
 } // namespace citygate::cjt188

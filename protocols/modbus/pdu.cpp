@@ -313,6 +313,71 @@ std::error_code decode_response_pdu(const request& req, std::span<const std::uin
     return decode_echo(req, pdu, out);
 }
 
+namespace {
+
+// The request fields a response echoes, checked as the request would be.
+std::error_code check_echo(function_code function, bytes_view pdu, response& out)
+{
+    if (pdu.size() != 5)
+        return error::byte_count_mismatch;
+    out.address = read_u16(pdu, 1);
+    out.value = read_u16(pdu, 3);
+
+    switch (function) {
+    case function_code::write_single_coil:
+        return out.value == coil_on || out.value == coil_off ? std::error_code{} : error::invalid_coil_value;
+    case function_code::write_multiple_coils:
+        return check_range(out.address, out.value, max_write_bits);
+    case function_code::write_multiple_registers:
+        return check_range(out.address, out.value, max_write_registers);
+    default:
+        return {};
+    }
+}
+
+std::error_code decode_read_data(function_code function, bytes_view pdu, response& out)
+{
+    if (pdu.size() < 2 || pdu[1] == 0 || pdu.size() != 2u + pdu[1])
+        return error::byte_count_mismatch;
+    if (pdu[1] > max_read_byte_count)
+        return error::byte_count_too_large;
+
+    const std::size_t count = pdu[1];
+    auto data = pdu.subspan(2);
+    if (is_bit_read(function)) {
+        out.bits = unpack_bits(data, 8 * count);
+        return {};
+    }
+    if (count % 2 != 0)
+        return error::byte_count_mismatch;
+    for (std::size_t i = 0; i < count / 2; ++i)
+        out.registers.push_back(read_u16(data, 2 * i));
+    return {};
+}
+
+} // namespace
+
+std::error_code decode_response_pdu_without_request(std::span<const std::uint8_t> pdu, response& out)
+{
+    out = response{};
+    if (pdu.empty())
+        return error::byte_count_mismatch;
+
+    const auto plain = static_cast<std::uint8_t>(pdu[0] & ~exception_bit);
+    if (!is_supported(plain))
+        return error::unsupported_function;
+    out.function = static_cast<function_code>(plain);
+
+    if (pdu[0] & exception_bit) {
+        if (pdu.size() != 2)
+            return error::byte_count_mismatch;
+        return make_exception_error(pdu[1]);
+    }
+    if (is_bit_read(out.function) || is_register_read(out.function))
+        return decode_read_data(out.function, pdu, out);
+    return check_echo(out.function, pdu, out);
+}
+
 std::vector<std::uint8_t> encode_bits_pdu(function_code function, const std::vector<bool>& values)
 {
     auto packed = pack_bits(values);

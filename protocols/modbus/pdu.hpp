@@ -84,6 +84,15 @@ struct response {
 // exception_category() error; every other failure a modbus::error.
 std::error_code decode_response_pdu(const request& req, std::span<const std::uint8_t> pdu, response& out);
 
+// Decodes a response PDU whose request is unknown, e.g. a frame captured on
+// site. A read response carries only its byte count, so `bits` gets every
+// bit of the data bytes (padding bits of the last byte included) and
+// `registers` byte count / 2 values. An echo must carry a valid coil value
+// (05) or quantity and address range (0F, 10). An exception reply sets
+// `function` and returns its exception_category() error; every other failure
+// is a modbus::error.
+std::error_code decode_response_pdu_without_request(std::span<const std::uint8_t> pdu, response& out);
+
 // Length of the PDU that starts `bytes` as sent by a slave (is_request false)
 // or a master, read from the function code and byte count. std::nullopt while
 // those bytes are missing; an error for an unknown function or an oversize

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <tuple>
 
@@ -33,6 +34,11 @@ public:
             return "Modbus point decoded from the wrong number of registers";
         case map_error::block_mismatch:
             return "Modbus response does not match the block it answers";
+        case map_error::not_writable:
+            return "Modbus bool and bits points in a register cannot be written, because the write would "
+                   "overwrite the other bits of the register";
+        case map_error::value_out_of_range:
+            return "Modbus value out of range for the point's type after scale and offset";
         }
         return "unknown Modbus register map error";
     }
@@ -147,6 +153,78 @@ std::error_code decode_registers(const point& p, std::span<const std::uint16_t> 
     if (!std::isfinite(number))
         return map_error::non_finite_value;
     out = number * p.scale + p.offset;
+    return {};
+}
+
+namespace {
+
+// Raw value limits of the integer types, as doubles. 2^64 itself is out of
+// range for u64, and every double below it converts exactly.
+struct raw_range {
+    double min;
+    double max_exclusive;
+};
+
+raw_range integer_range(value_type type) noexcept
+{
+    switch (type) {
+    case value_type::u16: return {0.0, 65536.0};
+    case value_type::i16: return {-32768.0, 32768.0};
+    case value_type::u32: return {0.0, 4294967296.0};
+    case value_type::i32: return {-2147483648.0, 2147483648.0};
+    default: return {0.0, 18446744073709551616.0};
+    }
+}
+
+std::error_code to_raw(const point& p, double value, std::uint64_t& raw)
+{
+    const double scaled = (value - p.offset) / p.scale;
+    if (!std::isfinite(scaled))
+        return map_error::value_out_of_range;
+
+    if (p.type == value_type::f32) {
+        if (std::fabs(scaled) > static_cast<double>(std::numeric_limits<float>::max()))
+            return map_error::value_out_of_range;
+        raw = std::bit_cast<std::uint32_t>(static_cast<float>(scaled));
+        return {};
+    }
+
+    const double rounded = std::round(scaled);
+    const auto range = integer_range(p.type);
+    if (rounded < range.min || rounded >= range.max_exclusive)
+        return map_error::value_out_of_range;
+    if (rounded < 0)
+        raw = static_cast<std::uint64_t>(static_cast<std::int64_t>(rounded));
+    else
+        raw = static_cast<std::uint64_t>(rounded);
+    return {};
+}
+
+// Splits `raw` into `count` registers, the inverse of combine().
+void split(const point& p, std::uint64_t raw, std::size_t count, std::vector<std::uint16_t>& out)
+{
+    out.assign(count, 0);
+    for (std::size_t i = 0; i < count; ++i) {
+        // Word i counts from the most significant end.
+        auto word = static_cast<std::uint16_t>(raw >> (16 * (count - 1 - i)));
+        if (p.bytes == byte_order::low_first)
+            word = static_cast<std::uint16_t>(word << 8 | word >> 8);
+        out[p.words == word_order::high_first ? i : count - 1 - i] = word;
+    }
+}
+
+} // namespace
+
+std::error_code encode_registers(const point& p, double value, std::vector<std::uint16_t>& out)
+{
+    out.clear();
+    if (p.type == value_type::boolean || p.type == value_type::bit_field)
+        return map_error::not_writable;
+
+    std::uint64_t raw = 0;
+    if (auto ec = to_raw(p, value, raw))
+        return ec;
+    split(p, raw, register_count(p.type), out);
     return {};
 }
 

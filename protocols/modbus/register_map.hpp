@@ -54,6 +54,8 @@ enum class map_error {
     non_finite_value,     // an f32 register pair contains NaN or infinity
     register_count,       // the caller passed another register count than the type needs
     block_mismatch,       // a response does not match the block it was requested for
+    not_writable,         // bool and bits points share their register with other values
+    value_out_of_range,   // the raw value of a write does not fit the point's type
 };
 
 const std::error_category& map_error_category() noexcept;
@@ -77,6 +79,15 @@ using point_value = std::variant<double, bool>;
 // registers, applying word and byte order, then scale and offset.
 // NOTE: u64 values above 2^53 lose precision, because values travel as double.
 std::error_code decode_registers(const point& p, std::span<const std::uint16_t> registers, point_value& out);
+
+// Encodes `value` into register_count(p.type) registers, the inverse of
+// decode_registers: raw = (value - offset) / scale, rounded to the nearest
+// integer (halves away from zero) for integer types, then split by word and
+// byte order. value_out_of_range when the raw value is not finite or does not
+// fit the type; not_writable for boolean and bit_field points, because
+// writing them would overwrite the other bits of their register.
+// NOTE: u64 raw values above 2^53 are not exact, because values travel as double.
+std::error_code encode_registers(const point& p, double value, std::vector<std::uint16_t>& out);
 
 struct block_limits {
     std::uint16_t max_registers = max_read_registers;

@@ -10,6 +10,7 @@
 
 #include "gateway/log/log.hpp"
 #include "protocols/cjt188/codec.hpp"
+#include "protocols/cjt188/valve.hpp"
 #include "protocols/common/hex.hpp"
 
 #include <CLI/CLI.hpp>
@@ -62,6 +63,7 @@ struct meter {
     std::uint8_t type = 0x10;
     double volume = 0;
     unsigned answers = 0;
+    bool valve_closed = false; // set by valve-control commands; shown in ST of every reply
 };
 
 struct simulator {
@@ -158,7 +160,26 @@ cjt188::meter_data values_for(const meter& m)
     flow.current_volume = {m.volume, 0x2C, cjt188::quantity_kind::volume};
     flow.settlement_volume = {m.volume, 0x2C, cjt188::quantity_kind::volume};
     flow.clock = clock;
+    flow.status.st1 = m.valve_closed ? 0x01 : 0x00;
     return flow;
+}
+
+std::optional<std::vector<std::uint8_t>> answer_valve(simulator& sim, const cjt188::valve_request& req)
+{
+    const std::string addr = cjt188::to_string(req.link.address);
+    auto it = sim.meters.find(addr);
+    if (it == sim.meters.end())
+        return std::nullopt;
+
+    meter& m = it->second;
+    m.valve_closed = req.command == cjt188::valve_command::close;
+    spdlog::info("{}: meter {}: valve {}", sim.opts.device, addr, m.valve_closed ? "closed" : "opened");
+    if (sim.log.is_open())
+        sim.log << addr << " valve " << (m.valve_closed ? "closed" : "open") << std::endl;
+
+    cjt188::meter_status status;
+    status.st1 = m.valve_closed ? 0x01 : 0x00;
+    return cjt188::encode_frame(cjt188::make_valve_reply(m.type, req.link.address, req.di.order, req.ser, status));
 }
 
 std::optional<std::vector<std::uint8_t>> answer_read_data(simulator& sim, const cjt188::request& req)
@@ -213,6 +234,19 @@ bool serve_buffer(simulator& sim, int fd, std::vector<std::uint8_t>& buffer)
         auto result = cjt188::decode_request(buffer, sim.stats);
         if (result.needs_more())
             return true;
+
+        // Read requests are the common case; a write-data frame is tried
+        // as a valve command before it is dropped.
+        if (result.failed() && result.error() == cjt188::error::unexpected_control) {
+            auto valve = cjt188::decode_valve_request(buffer, sim.stats);
+            if (valve.has_frame()) {
+                auto reply = answer_valve(sim, valve.frame());
+                if (reply && !write_all(fd, *reply))
+                    return false;
+                buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(valve.consumed()));
+                continue;
+            }
+        }
 
         if (result.has_frame()) {
             spdlog::debug("{}: request {}", sim.opts.device, proto::to_hex(std::span(buffer).first(result.consumed())));

@@ -1,21 +1,28 @@
-// citygate-modbus-sim: one Modbus RTU slave on a serial line (e.g. one end
-// of a socat pty pair). It serves function codes 01-06, 0F and 10 from four
-// tables of --size entries each:
-//   coils[i]            = (i % 2 == 0)
-//   discrete inputs[i]  = (i % 3 == 0)
-//   holding registers[i] = i * 10
-//   input registers[i]   = 1000 + i
-// Writes change coils and holding registers. A read or write past --size
-// gets exception 02 (ILLEGAL DATA ADDRESS). Requests for other unit ids get
-// no reply, as on a shared bus, and broadcasts (unit 0) are executed without one.
+// citygate-modbus-sim: Modbus slaves for tests, demos and benchmarks, serving
+// function codes 01-06, 0F and 10 from the register model in
+// modbus/slave.hpp (--size entries per table).
+//   --device PATH             one RTU slave on a serial line (e.g. one end of
+//                             a socat pty pair). Requests for other unit ids
+//                             get no reply, as on a shared bus, and broadcasts
+//                             (unit 0) are executed without one.
+//   --tcp-listen HOST:PORT    one Modbus TCP server (modbus/tcp_server.hpp)
+//   --tcp-ports FIRST-LAST    one Modbus TCP server per port on --tcp-host,
+//                             each with its own registers, in one process
 
 #include "protocols/common/hex.hpp"
 #include "protocols/modbus/rtu.hpp"
+#include "scripts/sim/modbus/slave.hpp"
+#include "scripts/sim/modbus/tcp_server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <charconv>
+#include <sstream>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -29,68 +36,13 @@ namespace {
 
 using namespace citygate;
 using namespace citygate::modbus;
+using citygate::modbus_sim::slave;
 
 volatile std::sig_atomic_t stop_requested = 0;
 
 void on_signal(int)
 {
     stop_requested = 1;
-}
-
-struct slave {
-    std::uint8_t unit = 1;
-    std::vector<bool> coils;
-    std::vector<bool> discrete_inputs;
-    std::vector<std::uint16_t> holding;
-    std::vector<std::uint16_t> input;
-    counters stats;
-
-    explicit slave(std::size_t size) : coils(size), discrete_inputs(size), holding(size), input(size)
-    {
-        for (std::size_t i = 0; i < size; ++i) {
-            coils[i] = i % 2 == 0;
-            discrete_inputs[i] = i % 3 == 0;
-            holding[i] = static_cast<std::uint16_t>(i * 10);
-            input[i] = static_cast<std::uint16_t>(1000 + i);
-        }
-    }
-};
-
-bool in_range(std::size_t address, std::size_t count, std::size_t size)
-{
-    return address + count <= size;
-}
-
-template <typename T>
-std::vector<T> slice(const std::vector<T>& table, const request& r)
-{
-    return {table.begin() + r.address, table.begin() + r.address + r.quantity};
-}
-
-// Executes a valid request and returns its response PDU.
-std::vector<std::uint8_t> execute(slave& s, const request& r)
-{
-    const auto function = static_cast<std::uint8_t>(r.function);
-    const auto size = s.holding.size();
-    const bool single = r.function == function_code::write_single_coil || r.function == function_code::write_single_register;
-    if (!in_range(r.address, single ? 1 : r.quantity, size))
-        return encode_exception_pdu(function, exception_code::illegal_data_address);
-
-    switch (r.function) {
-    case function_code::read_coils: return encode_bits_pdu(r.function, slice(s.coils, r));
-    case function_code::read_discrete_inputs: return encode_bits_pdu(r.function, slice(s.discrete_inputs, r));
-    case function_code::read_holding_registers: return encode_registers_pdu(r.function, slice(s.holding, r));
-    case function_code::read_input_registers: return encode_registers_pdu(r.function, slice(s.input, r));
-    case function_code::write_single_coil: s.coils[r.address] = r.value == coil_on; break;
-    case function_code::write_single_register: s.holding[r.address] = r.value; break;
-    case function_code::write_multiple_coils:
-        std::copy(r.coils.begin(), r.coils.end(), s.coils.begin() + r.address);
-        break;
-    case function_code::write_multiple_registers:
-        std::copy(r.registers.begin(), r.registers.end(), s.holding.begin() + r.address);
-        break;
-    }
-    return encode_echo_pdu(r);
 }
 
 int open_serial(const std::string& path)
@@ -137,7 +89,7 @@ bool serve_buffer(slave& s, int fd, std::vector<std::uint8_t>& rx)
         const auto& req = decoded.frame();
         if (req.unit != s.unit && req.unit != broadcast_unit)
             continue;
-        auto pdu = execute(s, req.request);
+        auto pdu = modbus_sim::execute(s, req.request);
         if (req.unit == broadcast_unit)
             continue;
         auto reply = encode_rtu(s.unit, pdu);
@@ -173,22 +125,54 @@ int serve(slave& s, int fd)
     return 0;
 }
 
-} // namespace
-
-int main(int argc, char** argv)
+// Splits "HOST:PORT" or "[IPv6]:PORT" into host and port.
+bool parse_host_port(const std::string& text, std::string& host, std::uint16_t& port)
 {
-    CLI::App app{"Modbus RTU slave simulator for citygate tests"};
-    std::string device;
-    unsigned unit = 1;
-    std::size_t size = 100;
-    bool verbose = false;
-    app.add_option("--device", device, "serial device or pty path")->required();
-    app.add_option("--unit", unit, "unit id (slave address) to answer, 1-247")->check(CLI::Range(1, 247));
-    app.add_option("--size", size, "entries in each of the four tables, 1-65536")->check(CLI::Range(1, 65536));
-    app.add_flag("--verbose", verbose, "log every reply in hex");
-    CLI11_PARSE(app, argc, argv);
-    spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+        return false;
+    host = text.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    const auto port_text = text.substr(colon + 1);
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || value > 65535)
+        return false;
+    port = static_cast<std::uint16_t>(value);
+    return true;
+}
 
+bool parse_port_range(const std::string& text, std::uint16_t& first, std::uint16_t& last)
+{
+    unsigned a = 0;
+    unsigned b = 0;
+    char dash = 0;
+    std::istringstream in(text);
+    if (!(in >> a >> dash >> b) || dash != '-' || !in.eof() || a < 1 || b > 65535 || a > b)
+        return false;
+    first = static_cast<std::uint16_t>(a);
+    last = static_cast<std::uint16_t>(b);
+    return true;
+}
+
+int run_tcp(modbus_sim::tcp_options options)
+{
+    boost::asio::io_context io;
+    if (modbus_sim::start_tcp_servers(io, options))
+        return 1;
+    spdlog::info("unit {}: serving {} entries per table on {} ports {}-{}", options.unit, options.size, options.host,
+                 options.first_port, options.last_port);
+
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&io](const boost::system::error_code&, int) { io.stop(); });
+    io.run();
+    spdlog::info("stopped");
+    return 0;
+}
+
+int run_rtu(const std::string& device, unsigned unit, std::size_t size)
+{
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
 
@@ -204,4 +188,60 @@ int main(int argc, char** argv)
     ::close(fd);
     spdlog::info("unit {}: stopped after {} valid requests", unit, s.stats.frames_ok);
     return rc;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"Modbus RTU and TCP slave simulator for citygate tests and benchmarks"};
+    std::string device;
+    std::string listen;
+    std::string ports;
+    std::string host = "127.0.0.1";
+    unsigned unit = 1;
+    std::size_t size = 100;
+    bool verbose = false;
+    auto* device_option = app.add_option("--device", device, "serial device or pty path (RTU mode)");
+    auto* listen_option = app.add_option("--tcp-listen", listen, "serve one Modbus TCP device on HOST:PORT ([::1]:PORT for IPv6)");
+    auto* ports_option = app.add_option("--tcp-ports", ports, "serve one Modbus TCP device per port FIRST-LAST on --tcp-host");
+    app.add_option("--tcp-host", host, "address of the --tcp-ports listeners (default 127.0.0.1)");
+    device_option->excludes(listen_option, ports_option);
+    listen_option->excludes(ports_option);
+    app.add_option("--unit", unit, "unit id (slave address) to answer: 1-247 for RTU, 1-255 for TCP")
+        ->check(CLI::Range(1, 255));
+    app.add_option("--size", size, "entries in each of the four tables, 1-65536")->check(CLI::Range(1, 65536));
+    app.add_flag("--verbose", verbose, "log every reply in hex");
+    CLI11_PARSE(app, argc, argv);
+    spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+
+    if (!device.empty()) {
+        if (unit > 247) {
+            spdlog::error("invalid --unit {}: an RTU unit id is 1-247", unit);
+            return 2;
+        }
+        return run_rtu(device, unit, size);
+    }
+
+    modbus_sim::tcp_options options;
+    options.host = host;
+    options.unit = static_cast<std::uint8_t>(unit);
+    options.size = size;
+    if (!listen.empty()) {
+        if (!parse_host_port(listen, options.host, options.first_port)) {
+            spdlog::error("invalid --tcp-listen {}: expected HOST:PORT, e.g. 127.0.0.1:1502 or [::1]:1502", listen);
+            return 2;
+        }
+        options.last_port = options.first_port;
+        return run_tcp(options);
+    }
+    if (!ports.empty()) {
+        if (!parse_port_range(ports, options.first_port, options.last_port)) {
+            spdlog::error("invalid --tcp-ports {}: expected FIRST-LAST with 1 <= FIRST <= LAST <= 65535", ports);
+            return 2;
+        }
+        return run_tcp(options);
+    }
+    spdlog::error("one of --device, --tcp-listen or --tcp-ports is required");
+    return 2;
 }

@@ -1,8 +1,10 @@
 // libFuzzer target for the CJ/T 188 codec: framing, reply and request
-// decoding, and the driver's answer decoding, on arbitrary bytes.
+// decoding (read data, read address, valve control), and the driver's answer
+// decoding, on arbitrary bytes.
 
 #include "drivers/cjt188/cjt188_driver.hpp"
 #include "protocols/cjt188/codec.hpp"
+#include "protocols/cjt188/valve.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -68,6 +70,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     });
     drain(input, [&](auto bytes) { return decode_reply(bytes, stats); });
     drain(input, [&](auto bytes) { return decode_request(bytes, stats); });
+    drain(input, [&](auto bytes) { return decode_valve_request(bytes, stats); });
+    drain(input, [&](auto bytes) {
+        auto r = decode_valve_reply(bytes, stats);
+        if (r.has_frame())
+            check_valve_reply(valve_command::open, r.frame(), stats);
+        return r;
+    });
     check_driver(input);
     return 0;
 }

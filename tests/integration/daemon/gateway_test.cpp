@@ -146,6 +146,55 @@ TEST_CASE("meters to decrypted readings, orderly shutdown")
     check_everything_delivered(r);
 }
 
+// Runs the citygate CLI against the rig's daemon; returns its exit code and output.
+std::pair<std::optional<int>, std::string> run_cli(rig& r, std::vector<std::string> words)
+{
+    const auto log = r.dir.path() / "cli.log";
+    words.insert(words.begin(), cli_path());
+    words.push_back("--socket");
+    words.push_back(r.files->control_socket.string());
+    child cli(words, log);
+    const auto code = cli.wait(30s);
+    std::ifstream in(log);
+    return {code, std::string(std::istreambuf_iterator<char>(in), {})};
+}
+
+bool valve_reported(const collector& c, const std::string& device, const std::string& state)
+{
+    for (const auto& envelope : c.envelopes())
+        for (const auto& record : envelope.records)
+            if (record.name.ends_with(":" + device + ":valve") &&
+                std::holds_alternative<std::string>(record.value) && std::get<std::string>(record.value) == state)
+                return true;
+    return false;
+}
+
+TEST_CASE("citygate write closes a meter valve through citygated")
+{
+    rig r;
+    r.start_gateway();
+    REQUIRE_MESSAGE(r.subscriber->wait_until([](const collector& c) { return every_meter_seen(c, 1); }, 30s),
+                    r.gateway_log());
+
+    const auto [code, output] = run_cli(r, {"write", "wm-2", "valve=close", "--yes"});
+    CHECK(code == std::optional<int>(0));
+    CHECK(output.find("Device wm-2 confirmed the command.") != std::string::npos);
+    CHECK(output.find("closed") != std::string::npos);
+
+    // The following polls report the new valve state like any other value.
+    CHECK(r.subscriber->wait_until([](const collector& c) { return valve_reported(c, "wm-2", "closed"); }, 15s));
+
+    const auto [rejected_code, rejected_output] = run_cli(r, {"write", "wm-2", "lamp=on", "--yes"});
+    CHECK(rejected_code == std::optional<int>(1));
+    CHECK(rejected_output.find("command_rejected") != std::string::npos);
+
+    CHECK(r.stop_gateway() == std::optional<int>(0));
+    const auto log = r.gateway_log();
+    CHECK(log.find("control: write request from") != std::string::npos);
+    CHECK(log.find("device wm-2: command valve=close confirmed by the device") != std::string::npos);
+    CHECK(log.find("device wm-2: command lamp=on rejected") != std::string::npos);
+}
+
 TEST_CASE("broker stopped 30 s then restarted loses nothing")
 {
     test::temp_dir broker_state;

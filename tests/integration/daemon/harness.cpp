@@ -98,6 +98,8 @@ pty_bus::pty_bus(const std::filesystem::path& dir)
 
 std::string citygated_path() { return CITYGATE_ITEST_CITYGATED; }
 std::string simulator_path() { return CITYGATE_ITEST_SIMULATOR; }
+std::string dlt645_simulator_path() { return CITYGATE_ITEST_DLT645_SIMULATOR; }
+std::string cli_path() { return CITYGATE_ITEST_CLI; }
 
 namespace {
 
@@ -140,7 +142,7 @@ gateway_files::gateway_files(const std::filesystem::path& root, const gateway_op
     }
     out << "[[bus]]\nid = \"rs485-1\"\ndevice = \"" << bus_device.string()
         << "\"\nbaud = 9600\nresponse_timeout = \"300ms\"\ninter_frame_gap = \"5ms\"\n"
-        << device_blocks(options);
+        << device_blocks(options) << options.extra_devices;
 }
 
 } // namespace citygate::itest

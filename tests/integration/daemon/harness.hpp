@@ -73,6 +73,7 @@ struct gateway_options {
     std::string poll_interval = "1s";
     std::string flush_interval = "200ms";
     std::string health_interval = "2s";
+    std::string extra_devices; // TOML appended after the CJ/T 188 devices, e.g. other drivers' [[device]] blocks
     // When set, replaces the serial bus "rs485-1" and the devices made from
     // `meters` with this text: [dtu], [[bus]] and [[device]] tables.
     std::string buses_and_devices;
@@ -93,6 +94,8 @@ struct gateway_files {
 
 std::string citygated_path();
 std::string simulator_path();
+std::string dlt645_simulator_path();
+std::string cli_path();
 
 // One envelope as received, verified and decrypted.
 struct received_envelope {

@@ -276,3 +276,73 @@ TEST_CASE("driver N1 rejected on checksum")
     CHECK(result.error() == cjt188::error::bad_checksum);
     CHECK(dynamic_cast<const cjt188_device_codec&>(*codec).stats().bad_checksum == 1);
 }
+
+TEST_CASE("driver valve command encodes write-data A017")
+{
+    auto codec = make(params(std::string(valve_meter_address), {{"edition", "2004"}}));
+    exchange close;
+    REQUIRE_FALSE(codec->encode_command("valve", "close", close));
+
+    // V2 with SER 00 instead of 01, so the checksum is one lower (93).
+    CHECK(close.request == bytes("FE FE FE FE 68 10 69 05 90 05 15 33 78 04 04 A0 17 00 99 93 16"));
+    REQUIRE(close.decode);
+    CHECK(codec->commands() == std::vector<std::string>{"valve=open|close"});
+}
+
+TEST_CASE("driver valve reply confirms the commanded state")
+{
+    auto codec = make(params(std::string(valve_meter_address), {{"edition", "2004"}}));
+    exchange close;
+    exchange open;
+    REQUIRE_FALSE(codec->encode_command("valve", "close", close));
+    REQUIRE_FALSE(codec->encode_command("valve", "open", open));
+
+    auto closed = close.decode(bytes(v4_valve_close_reply));
+    REQUIRE(closed.has_frame());
+    REQUIRE(closed.frame().values.size() == 1);
+    CHECK(closed.frame().values[0].metric == "valve");
+    CHECK(std::get<std::string>(closed.frame().values[0].value) == "closed");
+
+    auto opened = open.decode(bytes(v3_valve_open_reply));
+    REQUIRE(opened.has_frame());
+    CHECK(std::get<std::string>(opened.frame().values[0].value) == "open");
+}
+
+TEST_CASE("driver valve reply in the wrong state or abnormal is an error")
+{
+    auto codec = make(params(std::string(valve_meter_address), {{"edition", "2004"}}));
+    exchange close;
+    REQUIRE_FALSE(codec->encode_command("valve", "close", close));
+
+    CHECK(close.decode(bytes(v3_valve_open_reply)).error() == cjt188::error::valve_state_mismatch);
+    CHECK(close.decode(bytes(v5_valve_abnormal_reply)).error() == cjt188::error::valve_command_rejected);
+
+    // A reply from another meter is not the confirmation.
+    auto other = make(params(std::string(meter_address), {{"edition", "2004"}}));
+    exchange other_close;
+    REQUIRE_FALSE(other->encode_command("valve", "close", other_close));
+    CHECK(other_close.decode(bytes(v4_valve_close_reply)).error() == cjt188::error::address_mismatch);
+}
+
+TEST_CASE("driver valve reply split at every byte")
+{
+    auto codec = make(params(std::string(valve_meter_address), {{"edition", "2004"}}));
+    exchange close;
+    REQUIRE_FALSE(codec->encode_command("valve", "close", close));
+    const auto reply = bytes("FE FE " + std::string(v4_valve_close_reply));
+
+    for (std::size_t cut = 0; cut < reply.size(); ++cut) {
+        INFO("cut at ", cut);
+        CHECK(close.decode(std::span(reply).first(cut)).needs_more());
+    }
+    CHECK(close.decode(reply).has_frame());
+}
+
+TEST_CASE("driver rejects unknown commands and values")
+{
+    auto codec = make(params(std::string(meter_address)));
+    exchange out;
+    CHECK(codec->encode_command("lamp", "on", out) == driver_error::command_not_supported);
+    CHECK(codec->encode_command("valve", "half", out) == driver_error::invalid_command_value);
+    CHECK(out.request.empty());
+}

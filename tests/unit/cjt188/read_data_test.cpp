@@ -59,6 +59,27 @@ TEST_CASE("read-data P2 water reply values")
     CHECK(stats.frames_ok == 1);
 }
 
+TEST_CASE("read-data gas meter reply")
+{
+    // P2 sent by a gas meter (T = 30H): gas meters use the water layout, with
+    // volumes in cubic metres.
+    auto in = bytes(p2_water_reply);
+    in[1] = 0x30;
+    fix_checksum(in);
+
+    counters stats;
+    auto result = decode_reply(in, stats);
+    REQUIRE(result.has_frame());
+    CHECK(classify_meter_type(result.frame().link.meter_type) == meter_family::gas);
+    const auto& d = flow_of(result.frame());
+    CHECK(d.current_volume.value == doctest::Approx(556677.00));
+    CHECK(d.current_volume.kind == quantity_kind::volume);
+    CHECK(d.settlement_volume.canonical() == doctest::Approx(556677.00));
+    REQUIRE(d.clock);
+    CHECK(d.clock->to_iso8601() == "2015-05-11T22:01:31");
+    CHECK(d.status.valve() == valve_state::closed);
+}
+
 TEST_CASE("read-data N2 heat reply with corrected checksum")
 {
     counters stats;
@@ -252,6 +273,19 @@ TEST_CASE("unit code conversion")
     CHECK_FALSE(canonical_factor(0x2C, quantity_kind::energy));
     CHECK_FALSE(canonical_factor(0x00, quantity_kind::volume));
     CHECK(canonical_unit(quantity_kind::flow_rate) == "m3/s");
+}
+
+TEST_CASE("unit code symbols")
+{
+    CHECK(unit_symbol(0x2C) == "m3");
+    CHECK(unit_symbol(0x29) == "L");
+    CHECK(unit_symbol(0x35) == "m3/h");
+    CHECK(unit_symbol(0x32) == "L/h");
+    CHECK(unit_symbol(0x05) == "kWh");
+    CHECK(unit_symbol(0x0A) == "MWh x100");
+    CHECK(unit_symbol(0x17) == "kW");
+    CHECK(unit_symbol(0x00).empty());
+    CHECK(unit_symbol(0xFF).empty());
 }
 
 TEST_CASE("read-data water reply round trip")

@@ -50,6 +50,31 @@ inline constexpr std::string_view n2_heat_reply_fixed =
     "FE FE FE FE 68 20 44 33 22 11 00 33 78 81 2E 1F 90 01 78 56 34 12 05 78 56 34 12 05 78 56 34 12 17 78 56 34 12 35 "
     "78 56 34 12 2C 56 34 12 56 34 12 56 34 12 20 14 03 18 12 56 59 00 00 06 16";
 
+// Valve control (write data, C = 04, DI A017), CJ/T 188-2004 byte order A0 17.
+// S5: "CJ/T-188 水表协议解析2", https://blog.csdn.net/qingwufeiyang12346/article/details/47306719
+//     (English copy: https://topic.alibabacloud.com/a/common-sensor-protocol-5cjt-188-water-meter-protocol-analysis-2__cjt-188_8_8_20286396.html):
+//     SC water meter 78331505900569, open and close requests with SER 01 and
+//     the open reply with ST 00 00 (checksums 50, 94 and 7C as printed there).
+// S6: the CJ/T 188-2004 abnormal reply layout 68 T A0..A6 CTR_2 03 SER ST CS 16,
+//     as reproduced in https://cnblogs.com/cj94/p/18534595.
+inline constexpr std::string_view valve_meter_address = "78331505900569";
+
+// V1 (S5): open valve, command byte 55.
+inline constexpr std::string_view v1_valve_open_request = "FE FE FE FE 68 10 69 05 90 05 15 33 78 04 04 A0 17 01 55 50 16";
+
+// V2 (S5): close valve, command byte 99.
+inline constexpr std::string_view v2_valve_close_request = "FE FE FE FE 68 10 69 05 90 05 15 33 78 04 04 A0 17 01 99 94 16";
+
+// V3 (S5): normal reply C = 84, ST 00 00 (valve open).
+inline constexpr std::string_view v3_valve_open_reply = "68 10 69 05 90 05 15 33 78 84 05 A0 17 01 00 00 7C 16";
+
+// V4 (derived from V3): ST 01 00 (valve closed), checksum 7D.
+inline constexpr std::string_view v4_valve_close_reply = "68 10 69 05 90 05 15 33 78 84 05 A0 17 01 01 00 7D 16";
+
+// V5 (derived from S6): abnormal reply C = C4, L = 03, SER 01, ST 03 00
+// (valve abnormal), checksum 06.
+inline constexpr std::string_view v5_valve_abnormal_reply = "68 10 69 05 90 05 15 33 78 C4 03 01 03 00 06 16";
+
 inline constexpr std::string_view meter_address = "78330011223344";
 
 inline std::vector<std::uint8_t> bytes(std::string_view hex)

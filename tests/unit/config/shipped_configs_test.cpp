@@ -115,6 +115,7 @@ TEST_CASE("reference config examples all valid")
 
     // Every example was enabled: the optional keys are set, and one bus of
     // each type and one device exist.
+    CHECK(cfg->gateway.location == "Wuhang Road 3, street cabinet 2");
     CHECK(cfg->uplink.client_id == "changle-gw-0001");
     CHECK_FALSE(cfg->uplink.username.empty());
     CHECK_FALSE(cfg->uplink.password_file.empty());

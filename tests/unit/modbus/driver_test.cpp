@@ -22,13 +22,13 @@ device_params params(std::string address, std::map<std::string, std::string> opt
     return {"sensor-1", std::move(address), std::move(options)};
 }
 
-std::unique_ptr<modbus_rtu_device_codec> make(const device_params& p)
+std::unique_ptr<modbus_device_codec> make(const device_params& p)
 {
     std::error_code error;
     auto codec = modbus_rtu_driver().make_codec(p, error);
     REQUIRE_FALSE(error);
     REQUIRE(codec);
-    return std::unique_ptr<modbus_rtu_device_codec>(static_cast<modbus_rtu_device_codec*>(codec.release()));
+    return std::unique_ptr<modbus_device_codec>(static_cast<modbus_device_codec*>(codec.release()));
 }
 
 std::error_code config_error(const device_params& p)
@@ -203,13 +203,13 @@ TEST_CASE("driver reads one block per poll step")
 
 namespace {
 
-std::unique_ptr<modbus_rtu_device_codec> make_from_templates(std::map<std::string, std::string> options)
+std::unique_ptr<modbus_device_codec> make_from_templates(std::map<std::string, std::string> options)
 {
     std::error_code error;
     auto codec = modbus_rtu_driver(CITYGATE_TEMPLATE_DIR).make_codec(params("1", std::move(options)), error);
     REQUIRE_MESSAGE(!error, error.message());
     REQUIRE(codec);
-    return std::unique_ptr<modbus_rtu_device_codec>(static_cast<modbus_rtu_device_codec*>(codec.release()));
+    return std::unique_ptr<modbus_device_codec>(static_cast<modbus_device_codec*>(codec.release()));
 }
 
 std::error_code template_error(const std::filesystem::path& dir, const std::string& name)

@@ -1,0 +1,179 @@
+#include "drivers/modbus/device_codec.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <optional>
+
+namespace citygate::drivers {
+
+namespace {
+
+poll_answer to_poll_answer(const std::vector<modbus::point>& points, const std::vector<modbus::decoded_point>& values)
+{
+    poll_answer answer;
+    for (const auto& decoded : values) {
+        const auto& p = points[decoded.index];
+        metric_value value{p.metric, p.unit, 0.0};
+        if (const auto* flag = std::get_if<bool>(&decoded.value))
+            value.value = *flag;
+        else
+            value.value = std::get<double>(decoded.value);
+        answer.values.push_back(std::move(value));
+    }
+    return answer;
+}
+
+std::optional<bool> parse_switch(std::string_view text)
+{
+    if (text == "on" || text == "true" || text == "1")
+        return true;
+    if (text == "off" || text == "false" || text == "0")
+        return false;
+    return std::nullopt;
+}
+
+std::optional<double> parse_number(std::string_view text)
+{
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value))
+        return std::nullopt;
+    return value;
+}
+
+bool is_writable(const modbus::point& p)
+{
+    if (p.table == modbus::table::coil)
+        return true;
+    return p.table == modbus::table::holding_register && p.type != modbus::value_type::boolean &&
+           p.type != modbus::value_type::bit_field;
+}
+
+// Builds the write request of a writable point and the value the device
+// will report for it.
+std::error_code make_write(const modbus::point& p, std::string_view text, modbus::request& req, metric_value& written)
+{
+    written = metric_value{p.metric, p.unit, 0.0};
+    if (p.table == modbus::table::coil) {
+        auto on = parse_switch(text);
+        if (!on)
+            return driver_error::invalid_command_value;
+        req = modbus::make_write_single_coil(p.address, *on);
+        written.value = *on;
+        return {};
+    }
+
+    auto number = parse_number(text);
+    std::vector<std::uint16_t> registers;
+    if (!number || modbus::encode_registers(p, *number, registers))
+        return driver_error::invalid_command_value;
+    modbus::point_value stored;
+    if (modbus::decode_registers(p, registers, stored))
+        return driver_error::invalid_command_value;
+    written.value = std::get<double>(stored);
+
+    if (registers.size() == 1)
+        req = modbus::make_write_single_register(p.address, registers[0]);
+    else
+        req = modbus::make_write_multiple_registers(p.address, std::move(registers));
+    return {};
+}
+
+} // namespace
+
+modbus_device_codec::modbus_device_codec(std::shared_ptr<const modbus_framing> framing,
+                                         std::vector<modbus::point> points, std::vector<modbus::read_block> blocks)
+    : framing_(std::move(framing)),
+      points_(std::move(points)),
+      blocks_(std::move(blocks)),
+      step_transactions_(blocks_.size(), 0),
+      stats_(std::make_shared<modbus::counters>())
+{
+}
+
+std::vector<std::uint8_t> modbus_device_codec::encode_poll(std::size_t step) const
+{
+    std::vector<std::uint8_t> pdu;
+    // plan_blocks keeps every block within the read limits, so encoding cannot fail.
+    modbus::encode_request_pdu(modbus::make_block_request(blocks_[step]), pdu);
+    return framing_->wrap(pdu, step_transactions_[step]);
+}
+
+proto::decode_result<poll_answer> modbus_device_codec::decode_answer(std::size_t step,
+                                                                     std::span<const std::uint8_t> bytes) const
+{
+    using result = proto::decode_result<poll_answer>;
+    const auto& block = blocks_[step];
+
+    // The core calls again with the whole buffer after every read, so the
+    // counts of a need_more pass are dropped to avoid counting twice.
+    modbus::counters pass;
+    auto decoded = framing_->unwrap(bytes, step_transactions_[step], modbus::make_block_request(block), pass);
+    if (decoded.needs_more())
+        return result::need_more();
+    *stats_ += pass;
+    if (decoded.failed())
+        return result::fail(decoded.error(), decoded.consumed());
+
+    std::vector<modbus::decoded_point> values;
+    if (auto ec = modbus::decode_block(points_, block, decoded.frame(), values))
+        return result::fail(ec, decoded.consumed());
+    return result::ok(to_poll_answer(points_, values), decoded.consumed());
+}
+
+const modbus::point* modbus_device_codec::find_point(std::string_view metric) const
+{
+    for (const auto& p : points_) {
+        if (p.metric == metric)
+            return &p;
+    }
+    return nullptr;
+}
+
+std::error_code modbus_device_codec::encode_command(std::string_view name, std::string_view value,
+                                                    exchange& out) const
+{
+    const auto* p = find_point(name);
+    if (p == nullptr || !is_writable(*p))
+        return driver_error::command_not_supported;
+
+    modbus::request req;
+    metric_value written;
+    if (auto ec = make_write(*p, value, req, written))
+        return ec;
+    std::vector<std::uint8_t> pdu;
+    if (modbus::encode_request_pdu(req, pdu))
+        return driver_error::invalid_command_value;
+
+    std::uint16_t transaction = 0;
+    out.request = framing_->wrap(pdu, transaction);
+    out.decode = [framing = framing_, stats = stats_, req = std::move(req), transaction,
+                  written = std::move(written)](std::span<const std::uint8_t> bytes) {
+        using result = proto::decode_result<poll_answer>;
+        modbus::counters pass;
+        auto decoded = framing->unwrap(bytes, transaction, req, pass);
+        if (decoded.needs_more())
+            return result::need_more();
+        *stats += pass;
+        if (decoded.failed())
+            return result::fail(decoded.error(), decoded.consumed());
+        // unwrap checked the echo (05, 06) or the address and quantity (10).
+        poll_answer answer;
+        answer.values.push_back(written);
+        return result::ok(std::move(answer), decoded.consumed());
+    };
+    return {};
+}
+
+std::vector<std::string> modbus_device_codec::commands() const
+{
+    std::vector<std::string> out;
+    for (const auto& p : points_) {
+        if (!is_writable(p))
+            continue;
+        out.push_back(p.metric + (p.table == modbus::table::coil ? "=on|off" : "=<number>"));
+    }
+    return out;
+}
+
+} // namespace citygate::drivers
