@@ -309,8 +309,8 @@ void bus_poller::impl::on_opened(std::uint64_t open_id, std::error_code error)
 
 bool bus_poller::impl::wait_for_open()
 {
-    // The port closed without a failed read or write, so nobody scheduled a
-    // reopen: a DTU link dropped while the bus was idle.
+    // The port closed without a failed read or write, so no reopen is
+    // scheduled: a DTU link dropped while the bus was idle.
     if (!opening_ && !reopen_pending_)
         open_port();
 

@@ -27,7 +27,7 @@ namespace {
 // connecting, so it arrives in one piece or in quick succession.
 constexpr std::chrono::milliseconds settle_time{100};
 
-// Rejection log lines per window; an internet scanner must not flood the log.
+// Rejection log lines per window, so an internet scanner cannot flood the log.
 constexpr int reject_lines_per_window = 10;
 constexpr std::chrono::minutes reject_window{1};
 
@@ -152,6 +152,9 @@ void dtu_listener::stop()
 
 void dtu_listener::add_bus(dtu_transport& bus)
 {
+    // A restarted bus's old transport lives on until its last handler ran;
+    // registrations go to the new one.
+    std::erase_if(buses_, [&](const dtu_transport* b) { return b->bus_id() == bus.bus_id(); });
     buses_.push_back(&bus);
 }
 

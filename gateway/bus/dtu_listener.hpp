@@ -48,8 +48,9 @@ public:
     // Closes the listening sockets and the connections not yet registered.
     void stop();
 
-    // Called by dtu_transport on construction and destruction. Registrations
-    // are tried against the buses in the order they were added.
+    // Called by dtu_transport on construction and destruction. A bus added
+    // again replaces its earlier transport. Registrations are tried against
+    // the buses in the order they were added.
     void add_bus(dtu_transport& bus);
     void remove_bus(dtu_transport& bus);
     void count_replaced() { ++counters_.replaced; }

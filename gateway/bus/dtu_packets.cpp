@@ -65,7 +65,13 @@ bool registration_matcher::match_complete(std::span<const std::uint8_t> packet) 
     if (!pattern_ || packet.empty() || packet.size() > config::max_dtu_packet_bytes || !printable(packet))
         return false;
     const std::string text(packet.begin(), packet.end());
-    return std::regex_match(text, *pattern_);
+    try {
+        return std::regex_match(text, *pattern_);
+    } catch (const std::regex_error&) {
+        // libstdc++ throws error_complexity or error_stack when backtracking
+        // gets too deep; wire input must not throw, so that is no match.
+        return false;
+    }
 }
 
 void packet_stripper::add_packet(std::vector<std::uint8_t> packet)

@@ -35,7 +35,10 @@ constexpr int stale_intervals = 3;
 // One connection of the DTU. Handlers hold it by shared_ptr and reach the
 // transport through `owner`, which the destructor clears.
 struct dtu_transport::link {
-    explicit link(tcp::socket s, std::string p) : socket(std::move(s)), peer(std::move(p)), stale_timer(socket.get_executor()) {}
+    link(tcp::socket accepted, std::string peer_address)
+        : socket(std::move(accepted)), peer(std::move(peer_address)), stale_timer(socket.get_executor())
+    {
+    }
 
     tcp::socket socket;
     std::string peer; // "10.20.30.40:51234"
@@ -85,7 +88,7 @@ void dtu_transport::adopt(tcp::socket socket, std::string peer, std::vector<std:
         spdlog::info("bus {}: DTU registered from {} with {}", bus_.id, link_->peer, describe_packet(registration));
     }
 
-    // Some DTUs repeat their registration now and then; it is never data.
+    // Some DTUs repeat their registration now and then, and it is never data.
     stripped_before_ += stripper_.stripped();
     stripper_ = packet_stripper{};
     stripper_.add_packet(heartbeat_);
@@ -98,28 +101,28 @@ void dtu_transport::adopt(tcp::socket socket, std::string peer, std::vector<std:
     complete_open({});
 }
 
-void dtu_transport::start_read(const std::shared_ptr<link>& l)
+void dtu_transport::start_read(const std::shared_ptr<link>& connection)
 {
-    l->socket.async_read_some(asio::buffer(l->buffer), [l](const boost::system::error_code& ec, std::size_t n) {
-        auto* self = l->owner;
+    connection->socket.async_read_some(asio::buffer(connection->buffer), [connection](const boost::system::error_code& ec, std::size_t n) {
+        auto* self = connection->owner;
         if (self == nullptr)
             return;
         if (ec) {
-            spdlog::info("bus {}: DTU {} disconnected: {}", self->bus_.id, l->peer, ec.message());
+            spdlog::info("bus {}: DTU {} disconnected: {}", self->bus_.id, connection->peer, ec.message());
             self->drop_link(ec);
             return;
         }
-        self->on_received(l, n);
-        if (l->owner != nullptr)
-            self->start_read(l);
+        self->on_received(connection, n);
+        if (connection->owner != nullptr)
+            self->start_read(connection);
     });
 }
 
-void dtu_transport::on_received(const std::shared_ptr<link>& l, std::size_t bytes)
+void dtu_transport::on_received(const std::shared_ptr<link>& connection, std::size_t bytes)
 {
-    l->last_received = std::chrono::steady_clock::now();
-    const std::span<const std::uint8_t> chunk(l->buffer.data(), bytes);
-    spdlog::debug("bus {}: DTU {} sent {}", bus_.id, l->peer, proto::to_hex(chunk));
+    connection->last_received = std::chrono::steady_clock::now();
+    const std::span<const std::uint8_t> chunk(connection->buffer.data(), bytes);
+    spdlog::debug("bus {}: DTU {} sent {}", bus_.id, connection->peer, proto::to_hex(chunk));
 
     append_data(stripper_.feed(chunk));
     if (stripper_.holding())
@@ -158,23 +161,23 @@ void dtu_transport::deliver()
     asio::post(io_, [handler = std::exchange(read_handler_, nullptr), n] { handler({}, n); });
 }
 
-void dtu_transport::arm_stale_check(const std::shared_ptr<link>& l)
+void dtu_transport::arm_stale_check(const std::shared_ptr<link>& connection)
 {
     if (bus_.heartbeat_interval.count() <= 0)
         return;
-    l->stale_timer.expires_after(bus_.heartbeat_interval);
-    l->stale_timer.async_wait([l](const boost::system::error_code& ec) {
-        auto* self = l->owner;
+    connection->stale_timer.expires_after(bus_.heartbeat_interval);
+    connection->stale_timer.async_wait([connection](const boost::system::error_code& ec) {
+        auto* self = connection->owner;
         if (ec || self == nullptr)
             return;
         const auto limit = self->bus_.heartbeat_interval * stale_intervals;
-        if (std::chrono::steady_clock::now() - l->last_received < limit) {
-            self->arm_stale_check(l);
+        if (std::chrono::steady_clock::now() - connection->last_received < limit) {
+            self->arm_stale_check(connection);
             return;
         }
         spdlog::warn("bus {}: nothing received from DTU {} for {} ({} heartbeat intervals); closing the stale "
                      "connection",
-                     self->bus_.id, l->peer, config::format_duration(limit), stale_intervals);
+                     self->bus_.id, connection->peer, config::format_duration(limit), stale_intervals);
         self->drop_link(std::make_error_code(std::errc::timed_out));
     });
 }
@@ -233,14 +236,14 @@ void dtu_transport::async_write(std::span<const std::uint8_t> bytes, write_handl
         return;
     }
 
-    auto l = link_;
-    asio::async_write(l->socket, asio::buffer(bytes.data(), bytes.size()),
-                      [l, handler = std::move(handler)](const boost::system::error_code& ec, std::size_t) {
+    auto connection = link_;
+    asio::async_write(connection->socket, asio::buffer(bytes.data(), bytes.size()),
+                      [connection, handler = std::move(handler)](const boost::system::error_code& ec, std::size_t) {
                           // A write cut short because this connection was replaced or
                           // dropped is not reported: the poller would close the new
                           // connection. The answer times out and the retry goes to the
                           // new connection, or a dropped one fails the read.
-                          const bool superseded = ec && l->owner == nullptr;
+                          const bool superseded = ec && connection->owner == nullptr;
                           handler(superseded ? std::error_code{} : std::error_code(ec));
                       });
 }

@@ -48,7 +48,7 @@ public:
     // one registers. The poller fails jobs fast meanwhile.
     void async_open(open_handler handler) override;
 
-    // Drops the DTU's connection; it has to reconnect and register again.
+    // Drops the DTU's connection. The DTU has to reconnect and register again.
     void close() override;
 
     bool is_open() const override { return attached(); }
@@ -66,12 +66,12 @@ public:
 private:
     struct link;
 
-    void start_read(const std::shared_ptr<link>& l);
-    void on_received(const std::shared_ptr<link>& l, std::size_t bytes);
+    void start_read(const std::shared_ptr<link>& connection);
+    void on_received(const std::shared_ptr<link>& connection, std::size_t bytes);
     void append_data(std::vector<std::uint8_t> data);
     void deliver();
     void drop_link(std::error_code reason);
-    void arm_stale_check(const std::shared_ptr<link>& l);
+    void arm_stale_check(const std::shared_ptr<link>& connection);
     void arm_hold_timer();
     void fail_read(std::error_code error);
     void complete_open(std::error_code error);

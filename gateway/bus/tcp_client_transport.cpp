@@ -169,7 +169,7 @@ void tcp_client_transport::discard_input()
     if (!is_open())
         return;
 
-    // Only what has arrived: available() bytes never block the read.
+    // Reads only the bytes available() reports, so the read does not block.
     std::array<std::uint8_t, 512> sink{};
     boost::system::error_code ec;
     for (auto n = socket_.available(ec); !ec && n > 0; n = socket_.available(ec))

@@ -109,6 +109,30 @@ void render_exchanges(const json& exchanges, std::ostream& out) {
     }
 }
 
+// The DTU listener's addresses and counters; nothing when none is configured.
+void render_dtu_listener(const json& dtu, std::ostream& out) {
+    if (!dtu.is_object()) {
+        return;
+    }
+    std::string addresses;
+    for (const auto& address : field(dtu, "listening")) {
+        addresses += (addresses.empty() ? "" : ", ") + text_of(address);
+    }
+    const std::string counters = fmt::format(
+        fmt::runtime(_("{attached} attached, {registered} registered, {replaced} replaced, {rejected} unknown "
+                       "registrations, {timed_out} timed out, {over_limit} over the connection limit")),
+        fmt::arg("attached", text_of(field(dtu, "attached"))), fmt::arg("registered", text_of(field(dtu, "registered"))),
+        fmt::arg("replaced", text_of(field(dtu, "replaced"))), fmt::arg("rejected", text_of(field(dtu, "rejected"))),
+        fmt::arg("timed_out", text_of(field(dtu, "timed_out"))),
+        fmt::arg("over_limit", text_of(field(dtu, "over_limit"))));
+
+    out << '\n';
+    print_fields(out, {
+                          {_("DTU listener"), addresses.empty() ? _("not listening") : addresses},
+                          {_("DTUs"), counters},
+                      });
+}
+
 } // namespace
 
 void render_status(const json& result, std::ostream& out) {
@@ -152,6 +176,7 @@ void render_status(const json& result, std::ostream& out) {
                       text_of(field(bus, "port_errors"))});
     }
     rows.print(out);
+    render_dtu_listener(field(result, "dtu"), out);
 }
 
 void render_devices(const json& result, std::ostream& out) {

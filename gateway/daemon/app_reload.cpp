@@ -4,10 +4,13 @@
 #include "gateway/daemon/app.hpp"
 
 #include "gateway/bus/device_manager.hpp"
+#include "gateway/bus/dtu_listener.hpp"
 #include "gateway/config/check_drivers.hpp"
 #include "gateway/daemon/systemd_notify.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace citygate::daemon {
 
@@ -93,6 +96,13 @@ void app::reload()
     const auto summary = devices_->apply(*next);
     for (const auto& error : summary.errors)
         spdlog::error("gateway {}: {}", config_.gateway.id, error);
+
+    const bool has_dtu_bus = std::any_of(next->buses.begin(), next->buses.end(),
+                                         [](const config::bus_config& b) { return b.type == config::bus_type::dtu; });
+    if (has_dtu_bus && dtus_->counters().listening.empty())
+        spdlog::warn("gateway {}: the DTU listener is not running, so dtu buses stay closed until citygated "
+                     "restarts with a [dtu] listen address",
+                     config_.gateway.id);
     config_.buses = next->buses;
     config_.devices = next->devices;
     spdlog::info("gateway {}: reload applied: {}", config_.gateway.id, summary.to_string());

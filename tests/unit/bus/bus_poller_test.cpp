@@ -394,4 +394,69 @@ TEST_CASE("bus_poller fails polls fast while the port cannot open")
     CHECK(b.states_of("m1") == std::vector<std::string>{"offline", "online"});
 }
 
+TEST_CASE("bus_poller jobs wait for a slow open")
+{
+    bench b;
+    b.wire->defer_open = true;
+    b.wire->responder = [](const std::string& q) { return answer(q, "6"); };
+    b.add(meter("1", milliseconds{60000}));
+    b.poller.start();
+
+    std::optional<std::error_code> result;
+    b.poller.poll_now("m1", [&](std::error_code ec, poll_result) { result = ec; });
+    run_for(b.io, milliseconds{50});
+    CHECK_FALSE(result.has_value()); // waiting for the open, within the response timeout
+
+    b.wire->finish_open();
+    REQUIRE(run_until(b.io, [&] { return result.has_value(); }));
+    CHECK_FALSE(*result);
+    CHECK(b.wire->opens == 1);
+}
+
+TEST_CASE("bus_poller fails jobs after one response timeout of waiting for an open")
+{
+    bench b;
+    b.wire->defer_open = true;
+    b.add(meter("1", milliseconds{60000}));
+    b.poller.start();
+
+    std::optional<std::error_code> result;
+    const auto started = steady::now();
+    b.poller.poll_now("m1", [&](std::error_code ec, poll_result) { result = ec; });
+    REQUIRE(run_until(b.io, [&] { return result.has_value(); }));
+    CHECK(*result == bus_error::transport_closed);
+    CHECK(steady::now() - started >= fast_bus().response_timeout);
+
+    // The open is still pending: later jobs fail at once instead of waiting again.
+    result.reset();
+    const auto second = steady::now();
+    b.poller.poll_now("m1", [&](std::error_code ec, poll_result) { result = ec; });
+    REQUIRE(run_until(b.io, [&] { return result.has_value(); }));
+    CHECK(*result == bus_error::transport_closed);
+    CHECK(steady::now() - second < fast_bus().response_timeout);
+    CHECK(b.wire->opens == 1);
+}
+
+TEST_CASE("bus_poller reopens a port that closed on its own")
+{
+    bench b;
+    b.wire->responder = [](const std::string& q) { return answer(q, "6"); };
+    b.add(meter("1", milliseconds{60000}));
+    b.poller.start();
+    REQUIRE(run_until(b.io, [&] { return b.readings.size() == 1; }));
+
+    // The link drops while the bus is idle: no read or write fails.
+    b.wire->drop_link = true;
+    b.wire->defer_open = true;
+    std::optional<std::error_code> result;
+    b.poller.poll_now("m1", [&](std::error_code ec, poll_result) { result = ec; });
+    REQUIRE(run_until(b.io, [&] { return b.wire->opens == 2; }));
+
+    b.wire->drop_link = false;
+    b.wire->finish_open();
+    REQUIRE(run_until(b.io, [&] { return result.has_value(); }));
+    CHECK_FALSE(*result);
+    CHECK(b.readings.size() == 2);
+}
+
 } // namespace citygate::bus::test

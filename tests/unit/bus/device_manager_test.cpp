@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 
 namespace citygate::bus::test {
 
@@ -218,6 +219,60 @@ TEST_CASE("apply() restarts a bus whose line settings changed and stops a remove
     CHECK(f.wire("a").opens == 1);
     CHECK_FALSE(f.status("m2").has_value());
     CHECK(f.read("m2").first == bus_error::device_unknown);
+}
+
+TEST_CASE("apply() restarts a bus whose TCP or DTU settings changed")
+{
+    fixture f;
+    config::config cfg;
+    auto tcp = bus_conf("ser");
+    tcp.type = config::bus_type::tcp_client;
+    tcp.host = "192.168.1.20";
+    tcp.port = 4001;
+    auto dtu = bus_conf("dtu");
+    dtu.type = config::bus_type::dtu;
+    dtu.registration = "text:CL-1";
+    cfg.buses = {tcp, dtu};
+    f.manager.apply(cfg);
+
+    const std::vector<std::pair<const char*, std::function<void(config::config&)>>> changes{
+        {"type", [](config::config& c) { c.buses[0].type = config::bus_type::serial; }},
+        {"host", [](config::config& c) { c.buses[0].host = "192.168.1.21"; }},
+        {"port", [](config::config& c) { c.buses[0].port = 4002; }},
+        {"connect_timeout", [](config::config& c) { c.buses[0].connect_timeout = milliseconds{900}; }},
+        {"registration", [](config::config& c) { c.buses[1].registration = "text:CL-2"; }},
+        {"heartbeat", [](config::config& c) { c.buses[1].heartbeat = "text:HB"; }},
+        {"heartbeat_interval", [](config::config& c) { c.buses[1].heartbeat_interval = milliseconds{5000}; }},
+    };
+    for (const auto& [key, change] : changes) {
+        CAPTURE(key);
+        auto next = cfg;
+        change(next);
+        CHECK(f.manager.apply(next).buses_changed.size() == 1);
+        CHECK_FALSE(f.manager.apply(cfg).buses_changed.empty()); // back to the original
+    }
+    CHECK_FALSE(f.manager.apply(cfg).changed());
+}
+
+TEST_CASE("apply() reports a bus whose transport cannot be made")
+{
+    boost::asio::io_context io;
+    drivers::registry drivers;
+    REQUIRE_FALSE(drivers.add(std::make_unique<fake_driver>()));
+    // No DTU listener: the standard factory cannot make a dtu transport.
+    device_manager manager(io, drivers, standard_transport_factory());
+    config::config cfg;
+    auto dtu = bus_conf("dtu");
+    dtu.type = config::bus_type::dtu;
+    dtu.registration = "text:CL-1";
+    cfg.buses = {dtu};
+    cfg.devices = {device_conf("1", "dtu")};
+
+    const auto summary = manager.apply(cfg);
+    CHECK(contains(summary.errors, "bus dtu: this gateway cannot create a transport of the bus's type"));
+    CHECK(contains(summary.errors, "device m1: bus \"dtu\" is not running"));
+    CHECK(summary.devices_added.empty());
+    CHECK(manager.bus_states().empty());
 }
 
 TEST_CASE("apply() leaves out devices it cannot run and names them")

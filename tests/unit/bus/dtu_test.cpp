@@ -260,6 +260,19 @@ TEST_CASE("dtu disconnect fails polls fast and a new registration resumes them")
     REQUIRE(run_until(b.io, [&] { return b.readings.size() > before; }));
 }
 
+TEST_CASE("dtu registration goes to the newest transport of a bus")
+{
+    dtu_bench b;
+    const auto bus = dtu_bus("dtu-1", "text:CL-0001");
+    dtu_transport old_instance(b.io, bus, b.listener);
+    dtu_transport restarted(b.io, bus, b.listener);
+
+    fake_dtu dtu(b.io, b.endpoint(), "CL-0001");
+    REQUIRE(run_until(b.io, [&] { return b.listener.counters().registered == 1; }));
+    CHECK(restarted.attached());
+    CHECK_FALSE(old_instance.attached());
+}
+
 TEST_CASE("dtu listener accepts on IPv4 and IPv6")
 {
     dtu_bench b(listener_config({"127.0.0.1", "::1"}));

@@ -182,6 +182,11 @@ struct wire_log {
     int closes = 0;
     int discards = 0;
     bool fail_open = false;
+    // When set, async_open completes only when the test calls finish_open(),
+    // as a DTU transport waits for its DTU to register.
+    bool defer_open = false;
+    std::function<void()> finish_open;
+    bool drop_link = false; // set to make the port close on its own, as a DTU that disconnects
     std::error_code fail_next_read; // injected once, as from an unplugged adapter
     std::chrono::microseconds transmit_per_byte{0}; // as a serial line's character time
 
@@ -211,6 +216,13 @@ public:
     void async_open(open_handler handler) override
     {
         ++log_->opens;
+        if (log_->defer_open) {
+            log_->finish_open = [this, handler = std::move(handler)] {
+                open_ = true;
+                boost::asio::post(io_, [handler] { handler({}); });
+            };
+            return;
+        }
         std::error_code error;
         if (log_->fail_open)
             error = std::make_error_code(std::errc::no_such_device);
@@ -226,7 +238,7 @@ public:
         open_ = false;
     }
 
-    bool is_open() const override { return open_; }
+    bool is_open() const override { return open_ && !log_->drop_link; }
 
     void async_write(std::span<const std::uint8_t> bytes, write_handler handler) override
     {

@@ -174,6 +174,36 @@ TEST_CASE("status lists the bus counters") {
     CHECK(result.out.find("rs485-1  up    /dev/ttyS1 2400 8E1  120        4         3") != std::string::npos);
 }
 
+TEST_CASE("status lists the dtu listener counters") {
+    running_server server([](const json& request, control::reply_fn reply) {
+        auto result = status_result();
+        result["dtu"] = {{"listening", {"0.0.0.0:9000", "[::]:9000"}},
+                         {"accepted", 30},
+                         {"registered", 5},
+                         {"replaced", 1},
+                         {"rejected", 17},
+                         {"timed_out", 3},
+                         {"over_limit", 0},
+                         {"pending", 0},
+                         {"attached", 2}};
+        if (request.at("cmd") == "status")
+            reply(control::make_result(result));
+    });
+    const auto result = run_cli(args(server, {"status"}));
+
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find("DTU listener  0.0.0.0:9000, [::]:9000\n") != std::string::npos);
+    CHECK(result.out.find("DTUs          2 attached, 5 registered, 1 replaced, 17 unknown registrations, 3 timed out, "
+                          "0 over the connection limit\n") != std::string::npos);
+}
+
+TEST_CASE("status without a dtu listener prints no dtu lines") {
+    running_server server(fake_daemon);
+    const auto result = run_cli(args(server, {"status"}));
+
+    CHECK(result.out.find("DTU") == std::string::npos);
+}
+
 TEST_CASE("write sends the command after a yes on stdin") {
     running_server server(fake_daemon);
     write_requests.clear();

@@ -113,8 +113,8 @@ TEST_CASE("reference config examples all valid")
     REQUIRE(cfg.has_value());
     CHECK(issues.empty());
 
-    // Every example was enabled: the optional keys are set and one bus and
-    // one device exist.
+    // Every example was enabled: the optional keys are set, and one bus of
+    // each type and one device exist.
     CHECK(cfg->gateway.location == "Wuhang Road 3, street cabinet 2");
     CHECK(cfg->uplink.client_id == "changle-gw-0001");
     CHECK_FALSE(cfg->uplink.username.empty());
@@ -122,7 +122,15 @@ TEST_CASE("reference config examples all valid")
     CHECK_FALSE(cfg->uplink.tls.ca_file.empty());
     CHECK_FALSE(cfg->uplink.tls.cert_file.empty());
     CHECK_FALSE(cfg->uplink.tls.key_file.empty());
-    REQUIRE(cfg->buses.size() == 1);
+    REQUIRE(cfg->buses.size() == 3);
+    CHECK(cfg->buses[0].type == bus_type::serial);
+    CHECK(cfg->buses[1].type == bus_type::tcp_client);
+    CHECK(cfg->buses[1].connect_timeout == bus_config{}.connect_timeout);
+    CHECK(cfg->buses[2].type == bus_type::dtu);
+    CHECK(cfg->buses[2].heartbeat_interval == std::chrono::seconds(60));
+    CHECK(cfg->dtu.listen.size() == 2);
+    CHECK(cfg->dtu.registration_timeout == dtu_config{}.registration_timeout);
+    CHECK(cfg->dtu.max_connections == dtu_config{}.max_connections);
     REQUIRE(cfg->devices.size() == 1);
     CHECK(cfg->devices[0].bus == cfg->buses[0].id);
     CHECK_FALSE(cfg->devices[0].component_code.empty());
