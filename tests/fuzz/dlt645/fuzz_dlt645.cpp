@@ -30,20 +30,23 @@ void drain(std::span<const std::uint8_t> input, Decode decode)
     }
 }
 
-// Decodes the input as one receive buffer of a 2007 energy poll and a 1997 voltage poll.
+// Decodes the input as one receive buffer of each step of a 2007 poll of
+// energy and voltage, and of a 1997 voltage poll.
 void check_driver(std::span<const std::uint8_t> input)
 {
     static const dlt645_device_codec energy(*parse_address("000000000161"), edition::v2007,
-                                            *find_quantity("energy_import"));
+                                            {find_quantity("energy_import"), find_quantity("voltage_a")});
     static const dlt645_device_codec voltage(*parse_address("000000000001"), edition::v1997,
-                                             *find_quantity("voltage_a"));
+                                             {find_quantity("voltage_a")});
 
     for (const auto* codec : {&energy, &voltage}) {
-        auto result = codec->decode_answer(0, input);
-        if (result.consumed() > input.size())
-            std::abort();
-        if (!result.needs_more() && !result.has_frame() && !result.failed())
-            std::abort();
+        for (std::size_t step = 0; step < codec->poll_steps(); ++step) {
+            auto result = codec->decode_answer(step, input);
+            if (result.consumed() > input.size())
+                std::abort();
+            if (!result.needs_more() && !result.has_frame() && !result.failed())
+                std::abort();
+        }
     }
 }
 
