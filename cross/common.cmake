@@ -41,7 +41,7 @@ else()
   # The host's pkg-config would hand out the amd64 flags.
   set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${CITYGATE_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig")
   # libc6:arm64 / libc6:armhf put the target's dynamic loader under /lib,
-  # so qemu needs no -L prefix and the loader reads the host's multiarch
-  # ld.so.cache.
+  # so qemu needs no -L prefix, and that loader searches /usr/lib/<triplet>
+  # by default.
   set(CMAKE_CROSSCOMPILING_EMULATOR ${CITYGATE_CROSS_QEMU})
 endif()
