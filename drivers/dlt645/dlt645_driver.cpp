@@ -1,7 +1,7 @@
 #include "drivers/dlt645/dlt645_driver.hpp"
+#include "protocols/common/civil_time.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <string>
 
 namespace citygate::drivers {
@@ -96,16 +96,14 @@ std::error_code parse_read_list(std::string_view list, dlt645::edition ed,
 }
 
 // Meters keep local time, so the broadcast carries the gateway's local time.
+// The fields come from 64-bit milliseconds, not localtime_r, because a
+// 32-bit time_t (Debian 12 armhf) ends in 2038.
 std::optional<dlt645::meter_time> local_time_of(std::int64_t unix_ms)
 {
-    const auto seconds = static_cast<std::time_t>(unix_ms / 1000);
-    if (seconds != unix_ms / 1000)
-        return std::nullopt; // NOTE: a 32-bit time_t cannot hold dates past 2038
-    std::tm fields{};
-    if (localtime_r(&seconds, &fields) == nullptr)
+    const auto local = proto::local_civil_time_of(unix_ms);
+    if (!local)
         return std::nullopt;
-    return dlt645::meter_time{fields.tm_year + 1900, fields.tm_mon + 1, fields.tm_mday,
-                              fields.tm_hour,        fields.tm_min,     fields.tm_sec};
+    return dlt645::meter_time{local->year, local->month, local->day, local->hour, local->minute, local->second};
 }
 
 } // namespace

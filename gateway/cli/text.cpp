@@ -1,6 +1,7 @@
 #include "gateway/cli/text.hpp"
 
 #include "gateway/cli/i18n.hpp"
+#include "protocols/common/civil_time.hpp"
 
 #include <fmt/format.h>
 
@@ -101,15 +102,15 @@ void print_fields(std::ostream& out, const std::vector<std::pair<std::string, st
     }
 }
 
+// The fields come from 64-bit milliseconds, not localtime_r, so a 32-bit
+// time_t (Debian 12 armhf) still shows dates past 2038.
 std::string format_local_time_ms(std::int64_t ms) {
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm local{};
-    if (::localtime_r(&seconds, &local) == nullptr) {
+    const auto local = proto::local_civil_time_of(ms);
+    if (!local) {
         return std::to_string(ms);
     }
-    std::array<char, 32> buffer{};
-    std::strftime(buffer.data(), buffer.size(), "%Y-%m-%d %H:%M:%S", &local);
-    return buffer.data();
+    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", local->year, local->month, local->day, local->hour,
+                       local->minute, local->second);
 }
 
 std::string format_duration(std::uint64_t seconds) {

@@ -33,7 +33,8 @@ private:
 // Prints "label  value" lines with the labels padded to one width.
 void print_fields(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& fields);
 
-// "2024-05-01 12:00:05" in the local time zone, from ms since the epoch.
+// "2024-05-01 12:00:05" in the local time zone, from ms since the epoch; the
+// plain number of milliseconds when the time is before 1970 or after 9999.
 std::string format_local_time_ms(std::int64_t ms);
 
 // "3d 04:05:06" or "04:05:06".

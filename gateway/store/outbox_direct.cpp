@@ -49,7 +49,7 @@ std::error_code sqlite_outbox::accept_sealed(std::span<const reading> readings, 
     for (std::size_t i = 0; i < totals_.size(); ++i) {
         totals_[i].sealed_rows += added[i].sealed_rows;
         totals_[i].sealed_bytes += added[i].sealed_bytes;
-        batches += added[i].sealed_rows;
+        batches += static_cast<std::size_t>(added[i].sealed_rows);
     }
     counters_.next_sequence = sequence;
     counters_.accepted += readings.size();

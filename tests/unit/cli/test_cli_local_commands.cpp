@@ -45,18 +45,19 @@ crypto::key_set make_keys(const std::filesystem::path& file, const std::string& 
     return *keys;
 }
 
-std::string seal_sample(const crypto::key_set& keys) {
+std::string seal_sample(const crypto::key_set& keys, std::int64_t ts_ms = 1700000000000,
+                        std::int64_t sealed_at_ms = 1700000000500) {
     std::vector<citygate::reading> readings(1);
     readings[0].device_id = "wm-01";
     readings[0].lane = citygate::lane::event;
-    readings[0].ts_ms = 1700000000000;
+    readings[0].ts_ms = ts_ms;
     readings[0].values = {{"volume", "m3", 12.5}, {"valve_open", "", true}};
     const auto pack = citygate::senml::encode_json("gw-1", readings);
 
     crypto::envelope_header header;
     header.flags = 0x01;
     header.sequence = 42;
-    header.sealed_at_ms = 1700000000500;
+    header.sealed_at_ms = sealed_at_ms;
     std::error_code error;
     const auto sealed = crypto::seal(keys, header, pack, error);
     REQUIRE_FALSE(error);
@@ -141,6 +142,21 @@ TEST_CASE("envelope open --hex reads hex text and prints one line per record") {
     CHECK(result.out.find("lane event, key id 1, sequence 42") != std::string::npos);
     CHECK(result.out.find("2023-11-14 22:13:20  [event #42]  wm-01  volume = 12.5 m3") != std::string::npos);
     CHECK(result.out.find("wm-01  valve_open = true") != std::string::npos);
+}
+
+TEST_CASE("envelope open shows local times past 2038") {
+    // Reading at 2040-01-01, sealed at 2100-01-01 00:00:00 UTC, shown in
+    // UTC+8 without going through a 32-bit time_t on armhf.
+    temp_dir dir;
+    const auto keys = make_keys(dir / "keys.toml");
+    const auto sealed = seal_sample(keys, 2208988800000, 4102444800000);
+    const std::vector<std::string> env = {"LANG=C", "LC_ALL=", "LANGUAGE=", "TZ=CST-8", "PATH=/usr/bin:/bin"};
+
+    const auto result = run_cli({"envelope", "open", "--key-file", (dir / "keys.toml").string()}, sealed, env);
+
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.out.find("sealed at 2100-01-01 08:00:00") != std::string::npos);
+    CHECK(result.out.find("2040-01-01 08:00:00  [event #42]  wm-01  volume = 12.5 m3") != std::string::npos);
 }
 
 TEST_CASE("envelope open rejects a tampered envelope with bad_tag") {

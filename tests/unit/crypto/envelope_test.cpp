@@ -92,6 +92,34 @@ TEST_CASE("envelope round trip keeps header and plaintext") {
     CHECK(out.header.sealed_at_ms == -5);
 }
 
+TEST_CASE("envelope sealed_at past 2038 round trips") {
+    // 2040-01-01 and 2100-01-01 00:00:00 UTC: sealed_at is a signed 64-bit
+    // count of milliseconds on the wire, whatever the width of time_t.
+    const auto keys = doc::key_set();
+    const auto plaintext = ascii("[]");
+    const std::array<std::pair<std::int64_t, const char*>, 2> cases = {{
+        {2208988800000, "0000020251fe2400"},
+        {4102444800000, "000003bb2cc3d800"},
+    }};
+    for (const auto& [sealed_at_ms, wire_hex] : cases) {
+        CAPTURE(sealed_at_ms);
+        crypto::envelope_header header;
+        header.sequence = 7;
+        header.sealed_at_ms = sealed_at_ms;
+
+        std::error_code error;
+        const auto envelope = crypto::seal(keys, header, plaintext, error);
+        REQUIRE_FALSE(error);
+        const std::vector<std::uint8_t> sealed_at_bytes(envelope.begin() + 18, envelope.begin() + 26);
+        CHECK(test::compact_hex(sealed_at_bytes) == wire_hex);
+
+        crypto::opened_envelope out;
+        REQUIRE(crypto::open(keys, envelope, out, error));
+        CHECK(out.header.sealed_at_ms == sealed_at_ms);
+        CHECK(out.plaintext == plaintext);
+    }
+}
+
 TEST_CASE("envelope header bytes are big-endian at contract offsets") {
     const auto envelope = sealed_sample(doc::key_set());
     const std::vector<std::uint8_t> header(envelope.begin(), envelope.begin() + 42);

@@ -150,6 +150,29 @@ TEST_CASE("driver time sync broadcasts the local time")
     CHECK(*frame == bytes("FE FE FE FE 68 99 99 99 99 99 99 68 08 06 38 63 3B 48 36 57 1F 16"));
 }
 
+TEST_CASE("driver time sync past 2038")
+{
+    // The local time comes from 64-bit milliseconds, so a 32-bit time_t
+    // (Debian 12 armhf) changes nothing. Meters hold years 2000-2099.
+    constexpr std::int64_t year_2040_ms = 2208988800000; // 2040-01-01 00:00:00 UTC
+    constexpr std::int64_t year_2100_ms = 4102444800000; // 2100-01-01 00:00:00 UTC
+    ::setenv("TZ", "CST-8", 1);
+    ::tzset();
+    const auto in_2040 = dlt645_driver().encode_time_sync(year_2040_ms);
+    const auto last_meter_second = dlt645_driver().encode_time_sync(year_2100_ms - 8 * 3600 * 1000 - 1000);
+    const auto in_2100 = dlt645_driver().encode_time_sync(year_2100_ms - 8 * 3600 * 1000);
+    ::unsetenv("TZ");
+    ::tzset();
+
+    // 2040-01-01 08:00:00 local: data 00 00 08 01 01 40 plus 33H each.
+    REQUIRE(in_2040);
+    CHECK(*in_2040 == bytes("FE FE FE FE 68 99 99 99 99 99 99 68 08 06 33 33 3B 34 34 73 F0 16"));
+    // 2099-12-31 23:59:59 local.
+    REQUIRE(last_meter_second);
+    CHECK(*last_meter_second == bytes("FE FE FE FE 68 99 99 99 99 99 99 68 08 06 8C 8C 56 64 45 CC 57 16"));
+    CHECK_FALSE(in_2100);
+}
+
 TEST_CASE("driver answer D3 energy")
 {
     auto codec = make(params(std::string(d3_address)));

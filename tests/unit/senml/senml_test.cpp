@@ -117,6 +117,23 @@ TEST_CASE("senml encode negative times") {
     CHECK(text(senml::encode_json("g", readings)) == R"([{"bn":"urn:citygate:g:d:","bt":-1.25,"n":"m","v":1}])");
 }
 
+TEST_CASE("senml round trip keeps times past 2038") {
+    // 2040-01-01 00:00:00.123 and 2100-01-01 00:00:00.500 UTC. A double keeps
+    // millisecond precision far past these dates, and no step uses time_t.
+    const std::vector<reading> readings = {
+        {"a", lane::telemetry, 2'208'988'800'123, true, {{"x", "", 1.0}}},
+        {"b", lane::telemetry, 4'102'444'800'500, true, {{"x", "", 2.0}}},
+    };
+    const std::string pack = text(senml::encode_json("g", readings));
+    CHECK(pack == R"([{"bn":"urn:citygate:g:a:","bt":2208988800.123,"n":"x","v":1},)"
+                  R"({"bn":"urn:citygate:g:b:","bt":4102444800.5,"n":"x","v":2}])");
+
+    const auto records = decode_ok(pack);
+    REQUIRE(records.size() == 2);
+    CHECK(std::llround(records[0].time_s * 1000) == 2'208'988'800'123);
+    CHECK(std::llround(records[1].time_s * 1000) == 4'102'444'800'500);
+}
+
 TEST_CASE("senml encode escapes strings") {
     const std::string raw = std::string("q\"b\\s/ n\n r\r t\t b\b f\f nul") + '\0' + "\x1f end \xe9\x95\xbf\xe4\xb9\x90";
     const std::vector<reading> readings = {{"d", lane::telemetry, 0, true, {{"label", "", raw}}}};

@@ -33,7 +33,7 @@ int main(int argc, char** argv)
     std::vector<reading> batch;
     // Bounded so a test that fails to kill the writer does not leave it running forever.
     for (std::uint64_t round = 1; round <= 1'000'000; ++round) {
-        batch.resize(1 + round % 7);
+        batch.resize(static_cast<std::size_t>(1 + round % 7));
         lane l = round % 4 == 0 ? lane::event : lane::telemetry;
         for (reading& r : batch) {
             r.device_id = "wm-crash";

@@ -279,3 +279,21 @@ TEST_CASE("late acknowledge of an evicted batch gives not_found")
     REQUIRE(fresh.size() == 1);
     CHECK(fresh[0].id != batches[0].id);
 }
+
+TEST_CASE("age cap and timestamps past 2038")
+{
+    // SQLite stores ts as a 64-bit integer and the age cap compares
+    // milliseconds, so nothing here depends on the width of time_t.
+    constexpr std::int64_t year_2040_ms = 2208988800000; // 2040-01-01 00:00:00 UTC
+    constexpr std::int64_t year_2100_ms = 4102444800000; // 2100-01-01 00:00:00 UTC
+    temp_dir dir;
+    auto box = open_outbox(dir.db(), age_cap(std::chrono::hours(24)));
+    accept_one(*box, year_2040_ms, lane::telemetry);
+    accept_one(*box, year_2100_ms - 1000, lane::telemetry);
+    accept_one(*box, year_2100_ms + 1, lane::telemetry);
+
+    CHECK(box->read_stats().oldest_unsent_ms == year_2040_ms);
+    CHECK(enforce(*box, year_2100_ms) == 1);
+    CHECK(box->read_stats().oldest_unsent_ms == year_2100_ms - 1000);
+    CHECK(sealed_timestamps(*box, lane::telemetry) == std::vector<std::int64_t>{year_2100_ms - 1000, year_2100_ms + 1});
+}
