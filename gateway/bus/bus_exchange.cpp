@@ -56,7 +56,11 @@ void bus_poller::impl::start_attempt()
         return;
     }
     ++current_->attempts;
-    ++counters_.exchanges;
+
+    // Scans and broadcasts address devices that may not exist, so only
+    // exchanges with configured devices count towards the bus's health.
+    if (current_->kind != job_kind::bus_request)
+        ++counters_.exchanges;
 
     port_->discard_input();
     attempt_active_ = true;
@@ -100,7 +104,8 @@ proto::decode_result<drivers::poll_answer> bus_poller::impl::decode_current(devi
 
 void bus_poller::impl::count_rejected()
 {
-    ++counters_.rejected_frames;
+    if (current_->kind != job_kind::bus_request)
+        ++counters_.rejected_frames;
     if (auto* device = find_device(current_->device_id, current_->device_serial))
         ++device->rejected_frames;
 }
@@ -193,7 +198,8 @@ void bus_poller::impl::on_response_timeout(std::uint64_t attempt)
         detail = "incomplete answer (" + std::to_string(rx_.size()) + " bytes) within " +
                  std::to_string(bus_.response_timeout.count()) + " ms";
     spdlog::debug("bus {}: {}: {}: {}", bus_.id, current_->device_id, detail, proto::to_hex(rx_));
-    ++counters_.timeouts;
+    if (current_->kind != job_kind::bus_request)
+        ++counters_.timeouts;
     attempt_failed(bus_error::timeout, std::move(detail));
 }
 

@@ -85,6 +85,18 @@ std::string describe_daemon_error(const std::string& code, const json& request) 
         return fmt::format(fmt::runtime(_("device '{device}' did not answer or sent an invalid answer")),
                            fmt::arg("device", device));
     }
+    if (code == "write_failed") {
+        // The request went out on the bus, so the device may have acted on
+        // it even though its confirmation never arrived.
+        return fmt::format(fmt::runtime(_("the command was sent to device '{device}' but the device did not confirm "
+                                          "it; its state is unknown: check it with 'citygate read {device}'")),
+                           fmt::arg("device", device));
+    }
+    if (code == "command_rejected") {
+        return fmt::format(fmt::runtime(_("device '{device}' has no such command or value; nothing was sent "
+                                          "(see docs/drivers.md for the commands of each driver)")),
+                           fmt::arg("device", device));
+    }
     if (code == "not_supported") {
         return fmt::format(fmt::runtime(_("device '{device}' sends its data on its own and cannot be read on demand")),
                            fmt::arg("device", device));

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 namespace {
 
 using citygate::config::config_issue;
@@ -110,6 +112,10 @@ int main(int argc, char** argv)
     cli.add_option("--log-level", level, "override gateway.log_level: trace, debug, info, warn, error");
     cli.set_version_flag("--version", citygate::daemon::version());
     CLI11_PARSE(cli, argc, argv);
+
+    // The outbox holds readings before they are sealed, so the files the
+    // daemon creates are readable by its group at most.
+    ::umask(027);
 
     if (!check_file.empty())
         return check_config(check_file);

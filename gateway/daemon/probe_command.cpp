@@ -71,6 +71,15 @@ std::string not_found_detail(std::error_code error, const bus::poll_result& outc
 
 } // namespace
 
+bool probe_command::carries_modbus_tcp(const std::string& bus_id) const
+{
+    // TODO: probe Modbus TCP devices with MBAP frames instead of refusing.
+    for (const auto& device : devices_.device_states())
+        if (device.bus == bus_id && device.driver == "modbus-tcp")
+            return true;
+    return false;
+}
+
 void probe_command::run(const json& request, std::function<void(json)> reply)
 {
     const auto bus_id = request.at("bus").get<std::string>();
@@ -80,9 +89,20 @@ void probe_command::run(const json& request, std::function<void(json)> reply)
         return;
     }
 
+    // The probe frames are Modbus RTU. On a bus with Modbus TCP devices they
+    // would put the devices' MBAP streams out of step, so nothing is sent.
+    const auto params = params_of(request);
+    if (params.protocol == "modbus" && carries_modbus_tcp(bus_id)) {
+        spdlog::warn("bus {}: Modbus scan rejected: the bus carries modbus-tcp devices and probes are Modbus RTU",
+                     bus_id);
+        reply(control::make_error(control::errc::probe_failed,
+                                  "bus " + bus_id + " carries modbus-tcp devices; scanning Modbus TCP is not "
+                                  "supported, so nothing was sent"));
+        return;
+    }
+
     // The server checked every field, so an error here is a disagreement
     // between the two checks, i.e. a bug.
-    const auto params = params_of(request);
     drivers::exchange exchange;
     if (auto ec = drivers::make_probe(params, exchange)) {
         spdlog::error("bus {}: probe accepted by the control check but rejected by the codec: {}", bus_id,

@@ -28,6 +28,7 @@ public:
     void run(const nlohmann::json& request, std::function<void(nlohmann::json)> reply);
 
 private:
+    bool carries_modbus_tcp(const std::string& bus_id) const;
     using scan_tally = std::map<std::string, unsigned, std::less<>>;
 
     // Turns the bus outcome into the reply; runs when the exchange is done.
