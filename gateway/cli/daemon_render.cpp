@@ -93,7 +93,7 @@ void render_exchanges(const json& exchanges, std::ostream& out) {
     for (std::size_t i = 0; i < exchanges.size(); ++i) {
         const auto& exchange = exchanges[i];
         if (exchanges.size() > 1) {
-            out << fmt::format(fmt::runtime(_("Step {step} of {count} ({attempts} attempts)")), fmt::arg("step", i + 1),
+            out << fmt::format(fmt::runtime(_("Step {step} of {count} (attempts: {attempts})")), fmt::arg("step", i + 1),
                                fmt::arg("count", exchanges.size()), fmt::arg("attempts", text_of(field(exchange, "attempts"))))
                 << '\n';
         }

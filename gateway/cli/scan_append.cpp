@@ -100,7 +100,7 @@ std::filesystem::path write_temporary(const std::filesystem::path& file, const s
 
 bool confirm_append(const std::filesystem::path& file, std::size_t count, const std::string& blocks) {
     std::cerr << blocks << '\n'
-              << fmt::format(fmt::runtime(_("Append {count} devices to {file}? Type 'yes' to confirm: ")),
+              << fmt::format(fmt::runtime(_("Append the devices found ({count}) to {file}? Type 'yes' to confirm: ")),
                              fmt::arg("count", count), fmt::arg("file", file.string()))
               << std::flush;
     return read_confirmation();
@@ -192,7 +192,7 @@ int append_found_devices(const std::filesystem::path& file, const scan_request& 
 
     const int result = replace_checked(file, *original, blocks);
     if (result == exit_ok) {
-        std::cerr << fmt::format(fmt::runtime(_("Appended {count} devices to {file}. Reload citygated to poll them "
+        std::cerr << fmt::format(fmt::runtime(_("Appended the devices found ({count}) to {file}. Reload citygated to poll them "
                                                 "(systemctl reload citygated).")),
                                  fmt::arg("count", count), fmt::arg("file", file.string()))
                   << '\n';

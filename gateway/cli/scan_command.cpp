@@ -211,7 +211,7 @@ void render_scan(const scan_request& scan, const scan_outcome& outcome, std::ost
                       configured.is_string() ? configured.get<std::string>() : std::string("-")});
     }
     rows.print(out);
-    out << fmt::format(fmt::runtime(_("Found {count} devices on bus {bus}.")), fmt::arg("count", outcome.found.size()),
+    out << fmt::format(fmt::runtime(_("Devices found on bus {bus}: {count}.")), fmt::arg("count", outcome.found.size()),
                        fmt::arg("bus", scan.bus))
         << '\n';
 }

@@ -204,6 +204,10 @@ void app::read_device(const std::string& device_id, bool raw, std::function<void
             reply(control::make_error(control::errc::device_not_found, "no device with id " + device_id));
             return;
         }
+        if (error == bus::bus_error::stopped) {
+            reply(control::make_error(control::errc::shutting_down, "citygated is stopping"));
+            return;
+        }
         if (error) {
             reply(control::make_error(control::errc::read_failed, failure_message(error, result)));
             return;

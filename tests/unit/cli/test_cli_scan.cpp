@@ -170,7 +170,7 @@ TEST_CASE("scan broadcast sends one probe and prints the meter") {
     CHECK(probe_requests[0]["address"].is_null());
     CHECK_FALSE(probe_requests[0].contains("scan"));
     CHECK(result.out.find("000000000161  dlt645") != std::string::npos);
-    CHECK(result.out.find("Found 1 devices on bus rs485-1.") != std::string::npos);
+    CHECK(result.out.find("Devices found on bus rs485-1: 1.") != std::string::npos);
 }
 
 TEST_CASE("scan sweep probes each address and marks configured ones") {
@@ -187,7 +187,7 @@ TEST_CASE("scan sweep probes each address and marks configured ones") {
     CHECK(result.err.empty());
     CHECK(result.out.find("000000000003  dlt645    energy_import = 12.5 kWh  -") != std::string::npos);
     CHECK(result.out.find("000000000007  dlt645    energy_import = 12.5 kWh  wm-07") != std::string::npos);
-    CHECK(result.out.find("Found 2 devices") != std::string::npos);
+    CHECK(result.out.find("Devices found on bus rs485-1: 2.") != std::string::npos);
 }
 
 TEST_CASE("scan sweep prints progress lines when stderr is no terminal") {
@@ -264,7 +264,7 @@ TEST_CASE("scan append adds new devices after a yes and keeps the mode") {
                                 "yes\n");
 
     CHECK_MESSAGE(result.exit_code == 0, result.err);
-    CHECK(result.err.find("Append 1 devices to") != std::string::npos);
+    CHECK(result.err.find("Append the devices found (1) to") != std::string::npos);
     const auto text = slurp(file);
     CHECK(text.rfind(valid_config, 0) == 0);
     CHECK(text.find("# Found by 'citygate bus scan' on bus rs485-1: energy_import = 12.5 kWh\n[[device]]\n"
