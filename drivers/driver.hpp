@@ -60,8 +60,8 @@ std::error_code make_error_code(driver_error e) noexcept;
 
 // Per-device codec, created once per configured device. A poll is a fixed
 // sequence of exchanges ("steps"), e.g. one per DL/T 645 data identifier or
-// per Modbus register block; the core runs them back to back on the bus and
-// merges the answers into one reading.
+// per Modbus register block. The core runs them back to back on the bus and
+// merges the decoded responses into one reading.
 class device_codec {
 public:
     virtual ~device_codec() = default;

@@ -169,8 +169,11 @@ void render_status(const json& result, std::ostream& out) {
                 _("PORT ERRORS")});
     for (const auto& bus : buses) {
         const auto& open = field(bus, "open");
-        rows.add_row({text_of(field(bus, "id")),
-                      open.is_boolean() ? (open.get<bool>() ? _("up") : _("DOWN")) : "-",
+        std::string link = "-";
+        if (open.is_boolean()) {
+            link = open.get<bool>() ? _("up") : _("DOWN");
+        }
+        rows.add_row({text_of(field(bus, "id")), link,
                       text_of(field(bus, "endpoint")), text_of(field(bus, "exchanges")),
                       text_of(field(bus, "timeouts")), text_of(field(bus, "rejected_frames")),
                       text_of(field(bus, "port_errors"))});

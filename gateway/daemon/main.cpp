@@ -113,8 +113,8 @@ int main(int argc, char** argv)
     cli.set_version_flag("--version", citygate::daemon::version());
     CLI11_PARSE(cli, argc, argv);
 
-    // The outbox holds readings before they are sealed, so the files the
-    // daemon creates are readable by its group at most.
+    // The outbox contains readings before they are sealed, so the files
+    // the daemon creates are readable by its group at most.
     ::umask(027);
 
     if (!check_file.empty())
