@@ -18,6 +18,8 @@
 # CITYGATE_BENCH_WRAPPER, when set, is put before citygated's command line,
 # e.g. "valgrind --tool=massif" to see where the heap goes. It changes
 # the CPU figures, so such a run only explains a normal one.
+# CITYGATE_BENCH_SMAPS, when set, names a file that receives a copy of
+# /proc/PID/smaps at the end of the window, to see which mappings hold RSS.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +36,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
     --first-port) first_port=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-modbus-tcp: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -171,6 +173,7 @@ awk -v t0="$ticks_before" -v t1="$ticks_after" -v hz="$hz" -v s="$start" -v e="$
      printf "citygated CPU: %.2f %% of one core (%d ticks at %d Hz)\n", (t1 - t0) / hz / secs * 100, t1 - t0, hz
      printf "readings sent: %.1f /s (expected %d /s, one per device per second)\n", (r1 - r0) / secs, n
    }'
+[ -n "${CITYGATE_BENCH_SMAPS:-}" ] && cp "/proc/$gateway/smaps" "$CITYGATE_BENCH_SMAPS"
 echo "citygated RSS: VmRSS $(status_kib VmRSS) KiB, VmHWM $(status_kib VmHWM) KiB"
 echo "load average: $load_before before the window, $load_after after"
 warnings=$(grep -c -i -E 'warn|error' "$work/citygated.log" || true)

@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 #include <tuple>
 
 namespace citygate::bus {
@@ -26,12 +28,30 @@ bool same_bus(const config::bus_config& a, const config::bus_config& b)
                     b.inter_frame_gap, b.retries, b.time_sync_interval);
 }
 
-// Compares what the poller and the codec use; component_code and location
-// only label readings upstream.
-bool same_device(const config::device_config& a, const config::device_config& b)
+void append_field(std::string& out, std::string_view field)
 {
-    return std::tie(a.id, a.driver, a.bus, a.address, a.poll_interval, a.offline_after, a.options) ==
-           std::tie(b.id, b.driver, b.bus, b.address, b.poll_interval, b.offline_after, b.options);
+    out += std::to_string(field.size());
+    out += ':';
+    out += field;
+}
+
+// Hashes what the poller and the codec use (component_code and location
+// only label readings upstream). Fields are length-prefixed, so different
+// configs never give the same text. Two texts share a 64-bit hash with a
+// chance of about 2^-64, and only then would a reload miss a change.
+std::size_t fingerprint(const config::device_config& d)
+{
+    std::string text;
+    for (std::string_view field : {std::string_view(d.id), std::string_view(d.driver), std::string_view(d.bus),
+                                   std::string_view(d.address)})
+        append_field(text, field);
+    append_field(text, std::to_string(d.poll_interval.count()));
+    append_field(text, std::to_string(d.offline_after));
+    for (const auto& [key, value] : d.options) {
+        append_field(text, key);
+        append_field(text, value);
+    }
+    return std::hash<std::string>{}(text);
 }
 
 std::vector<config::device_config> devices_on(const config::config& cfg, std::string_view bus_id)
@@ -52,11 +72,10 @@ void append_list(std::string& out, const char* label, const std::vector<std::str
         out += (i == 0 ? "" : ", ") + ids[i];
 }
 
-using device_map = std::map<std::string, config::device_config, std::less<>>;
-
 // Devices of a restarted bus: all of them start over, so the ones that
 // existed before count as changed.
-void report_restarted_devices(const device_map& before, const device_map& after, apply_summary& summary)
+template <typename DeviceMap>
+void report_restarted_devices(const DeviceMap& before, const DeviceMap& after, apply_summary& summary)
 {
     for (const auto& [id, d] : after)
         (before.contains(id) ? summary.devices_changed : summary.devices_added).push_back(id);
@@ -200,7 +219,7 @@ const device_manager::device_map& device_manager::add_bus(const config::bus_conf
 
     for (const auto& d : devices) {
         if (add_device(*entry->poller, d, summary))
-            entry->devices.emplace(d.id, d);
+            entry->devices.emplace(d.id, running_device{d.driver, fingerprint(d)});
     }
     entry->poller->start();
     auto& running = *buses_.emplace(bus.id, std::move(entry)).first->second;
@@ -225,7 +244,7 @@ void device_manager::sync_devices(bus_entry& entry, const std::vector<config::de
 
     for (const auto& d : devices) {
         auto it = entry.devices.find(d.id);
-        if (it != entry.devices.end() && same_device(it->second, d))
+        if (it != entry.devices.end() && it->second.fingerprint == fingerprint(d))
             continue;
 
         const bool existed = it != entry.devices.end();
@@ -236,7 +255,7 @@ void device_manager::sync_devices(bus_entry& entry, const std::vector<config::de
         auto& list = existed ? summary.devices_changed : summary.devices_added;
         const auto errors_before = summary.errors.size();
         if (add_device(*entry.poller, d, summary)) {
-            entry.devices.emplace(d.id, d);
+            entry.devices.emplace(d.id, running_device{d.driver, fingerprint(d)});
         }
         // A device that now fails validation is reported as an error only.
         if (summary.errors.size() == errors_before)

@@ -98,7 +98,15 @@ public:
 
 private:
     struct bus_entry;
-    using device_map = std::map<std::string, config::device_config, std::less<>>;
+
+    // What is kept of a running device's config: enough to see on reload
+    // whether it changed. Not the config itself, whose option strings
+    // would cost kilobytes per device for nothing.
+    struct running_device {
+        std::string driver;
+        std::size_t fingerprint = 0;
+    };
+    using device_map = std::map<std::string, running_device, std::less<>>;
 
     // Returns the devices now running on the bus; none when the bus could not start.
     const device_map& add_bus(const config::bus_config& bus, const std::vector<config::device_config>& devices,

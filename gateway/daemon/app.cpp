@@ -159,6 +159,11 @@ void app::start()
                      config_.gateway.id);
     spdlog::info("gateway {}: citygated {} started with {} devices", config_.gateway.id, version(),
                  config_.devices.size());
+
+    // The device manager keeps what it needs; the parsed device sections,
+    // with their option strings, are only needed again at the next reload,
+    // which reads the file anew.
+    config_.devices = {};
     notify_ready();
     notify_status("running");
 }

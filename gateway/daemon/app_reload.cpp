@@ -104,7 +104,6 @@ void app::reload()
                      "restarts with a [dtu] listen address",
                      config_.gateway.id);
     config_.buses = next->buses;
-    config_.devices = next->devices;
     spdlog::info("gateway {}: reload applied: {}", config_.gateway.id, summary.to_string());
     notify_ready();
 }
