@@ -83,9 +83,18 @@ std::error_code make_write(const modbus::point& p, std::string_view text, modbus
 
 modbus_device_codec::modbus_device_codec(std::shared_ptr<const modbus_framing> framing,
                                          std::vector<modbus::point> points, std::vector<modbus::read_block> blocks)
+    : modbus_device_codec(std::move(framing),
+                          std::make_shared<const modbus_register_plan>(
+                              modbus_register_plan{std::move(points), std::move(blocks)}))
+{
+}
+
+modbus_device_codec::modbus_device_codec(std::shared_ptr<const modbus_framing> framing,
+                                         std::shared_ptr<const modbus_register_plan> plan)
     : framing_(std::move(framing)),
-      points_(std::move(points)),
-      blocks_(std::move(blocks)),
+      plan_(std::move(plan)),
+      points_(plan_->points),
+      blocks_(plan_->blocks),
       step_transactions_(blocks_.size(), 0),
       stats_(std::make_shared<modbus::counters>())
 {

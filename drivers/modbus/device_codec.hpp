@@ -25,11 +25,21 @@
 
 namespace citygate::drivers {
 
+// A register map with its read blocks. Devices configured alike (the same
+// template, or the same point options) share one, so a gateway with
+// hundreds of identical devices holds the map once.
+struct modbus_register_plan {
+    std::vector<modbus::point> points;
+    std::vector<modbus::read_block> blocks; // from modbus::plan_blocks over `points`, not empty
+};
+
 class modbus_device_codec final : public device_codec {
 public:
     // Precondition: `blocks` comes from modbus::plan_blocks over `points` and is not empty.
     modbus_device_codec(std::shared_ptr<const modbus_framing> framing, std::vector<modbus::point> points,
                         std::vector<modbus::read_block> blocks);
+    modbus_device_codec(std::shared_ptr<const modbus_framing> framing,
+                        std::shared_ptr<const modbus_register_plan> plan);
 
     // One step per register block.
     std::size_t poll_steps() const override { return blocks_.size(); }
@@ -58,8 +68,9 @@ private:
     const modbus::point* find_point(std::string_view metric) const;
 
     std::shared_ptr<const modbus_framing> framing_;
-    std::vector<modbus::point> points_;
-    std::vector<modbus::read_block> blocks_;
+    std::shared_ptr<const modbus_register_plan> plan_;
+    const std::vector<modbus::point>& points_;     // plan_->points
+    const std::vector<modbus::read_block>& blocks_; // plan_->blocks
     mutable std::vector<std::uint16_t> step_transactions_;
     // Shared with the decoders of command exchanges, which may outlive a call.
     std::shared_ptr<modbus::counters> stats_;

@@ -70,12 +70,34 @@ std::unique_ptr<device_codec> modbus_driver_base::make_codec(const device_params
     }
 
     modbus::block_limits limits;
-    std::vector<modbus::point> points;
-    std::vector<modbus::read_block> blocks;
-    if ((error = parse_limits(merged, limits)) || (error = parse_points(merged, points)) ||
-        (error = modbus::plan_blocks(points, limits, blocks)))
+    modbus_register_plan plan;
+    if ((error = parse_limits(merged, limits)) || (error = parse_points(merged, plan.points)) ||
+        (error = modbus::plan_blocks(plan.points, limits, plan.blocks)))
         return nullptr;
-    return std::make_unique<modbus_device_codec>(make_framing(unit), std::move(points), std::move(blocks));
+    return std::make_unique<modbus_device_codec>(make_framing(unit), share_plan(merged.options, std::move(plan)));
+}
+
+// The options fully determine the plan, so they are its key: devices with
+// the same template and overrides get the same plan object.
+std::shared_ptr<const modbus_register_plan> modbus_driver_base::share_plan(
+    const std::map<std::string, std::string>& options, modbus_register_plan plan) const
+{
+    std::string key;
+    for (const auto& [name, value] : options) {
+        key += name;
+        key += '\0';
+        key += value;
+        key += '\0';
+    }
+
+    std::lock_guard lock(plans_mutex_);
+    if (auto shared = plans_[key].lock())
+        return shared;
+    std::erase_if(plans_, [](const auto& entry) { return entry.second.expired(); });
+    plan.points.shrink_to_fit();
+    auto shared = std::make_shared<const modbus_register_plan>(std::move(plan));
+    plans_[key] = shared;
+    return shared;
 }
 
 std::error_code modbus_rtu_driver::parse_unit(const std::string& address, std::uint8_t& unit) const

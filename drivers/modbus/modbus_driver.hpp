@@ -21,6 +21,10 @@
 #include "drivers/modbus/template.hpp"
 
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
 
 namespace citygate::drivers {
 
@@ -38,7 +42,14 @@ protected:
     virtual std::shared_ptr<const modbus_framing> make_framing(std::uint8_t unit) const = 0;
 
 private:
+    std::shared_ptr<const modbus_register_plan> share_plan(const std::map<std::string, std::string>& options,
+                                                           modbus_register_plan plan) const;
+
     std::filesystem::path template_dir_;
+
+    // Plans by their merged options, held only while a codec uses them.
+    mutable std::mutex plans_mutex_;
+    mutable std::map<std::string, std::weak_ptr<const modbus_register_plan>> plans_;
 };
 
 class modbus_rtu_driver final : public modbus_driver_base {
