@@ -11,7 +11,6 @@ find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Intl REQUIRED)
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
 
 if(CITYGATE_BUILD_TESTS)
   find_package(doctest REQUIRED)

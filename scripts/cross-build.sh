@@ -40,7 +40,7 @@ sysroot=${CITYGATE_SYSROOT:-$repo/build/sysroot/$arch}
 # Architecture: all and come from scripts/setup.sh.
 target_dev_packages=(
   libboost1.81-dev libpaho-mqttpp-dev libpaho-mqtt-dev libsqlite3-dev libssl-dev
-  libtomlplusplus-dev libspdlog-dev libfmt-dev libsystemd-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev
 )
 host_packages=(g++-"$triplet" qemu-user)
 

@@ -13,7 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   libboost1.81-dev libpaho-mqttpp-dev libpaho-mqtt-dev libsqlite3-dev libssl-dev
   doctest-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
-  libsystemd-dev gettext locales
+  gettext locales
   mosquitto mosquitto-clients socat sqlite3 openssl procps iproute2
   mbpoll
   mmdebstrap man-db bash-completion

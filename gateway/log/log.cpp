@@ -1,32 +1,79 @@
 #include "gateway/log/log.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/systemd_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
+
+#include <sys/stat.h>
 
 namespace citygate::log {
 
 namespace {
 
-// systemd sets JOURNAL_STREAM for services whose stderr goes to the journal;
-// logging natively there keeps the priority of each line.
-bool under_journald()
+// systemd sets JOURNAL_STREAM to "device:inode" of the stream it connected
+// to the journal. Only when stderr is still that stream (not redirected by
+// a wrapper script) does a priority prefix reach journald.
+bool stderr_is_journal()
 {
-    return std::getenv("JOURNAL_STREAM") != nullptr;
+    const char* env = std::getenv("JOURNAL_STREAM");
+    const std::string_view text = env != nullptr ? env : "";
+    const auto colon = text.find(':');
+    unsigned long long device = 0;
+    unsigned long long inode = 0;
+    if (colon == std::string_view::npos ||
+        std::from_chars(text.data(), text.data() + colon, device).ec != std::errc{} ||
+        std::from_chars(text.data() + colon + 1, text.data() + text.size(), inode).ec != std::errc{})
+        return false;
+
+    struct stat info {};
+    return ::fstat(STDERR_FILENO, &info) == 0 && info.st_dev == device && info.st_ino == inode;
 }
+
+// journald reads a leading "<N>" on each stderr line as its syslog priority
+// (sd-daemon(3)), which keeps levels without linking libsystemd.
+class syslog_priority_flag final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override
+    {
+        const char prefix[] = {'<', priority(msg.level), '>'};
+        dest.append(prefix, prefix + sizeof(prefix));
+    }
+
+    std::unique_ptr<custom_flag_formatter> clone() const override
+    {
+        return std::make_unique<syslog_priority_flag>();
+    }
+
+private:
+    static char priority(spdlog::level::level_enum level)
+    {
+        switch (level) {
+        case spdlog::level::critical: return '2';
+        case spdlog::level::err: return '3';
+        case spdlog::level::warn: return '4';
+        case spdlog::level::info: return '6';
+        default: return '7';
+        }
+    }
+};
 
 } // namespace
 
 bool init(std::string_view program, std::string_view level)
 {
     std::shared_ptr<spdlog::logger> logger;
-    if (under_journald()) {
-        auto sink = std::make_shared<spdlog::sinks::systemd_sink_mt>(std::string(program));
+    if (stderr_is_journal()) {
+        auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
         logger = std::make_shared<spdlog::logger>(std::string(program), std::move(sink));
-        logger->set_pattern("%v");
+        auto formatter = std::make_unique<spdlog::pattern_formatter>();
+        formatter->add_flag<syslog_priority_flag>('*').set_pattern("%*%v");
+        logger->set_formatter(std::move(formatter));
     } else {
         // Not registered by name, so init() may run again once the config
         // file has named the level.
