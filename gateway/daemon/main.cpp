@@ -8,6 +8,7 @@
 #include "gateway/config/config.hpp"
 #include "gateway/crypto/key_file.hpp"
 #include "gateway/daemon/app.hpp"
+#include "gateway/daemon/memory.hpp"
 #include "gateway/log/log.hpp"
 
 #include <CLI/CLI.hpp>
@@ -22,10 +23,6 @@
 #include <vector>
 
 #include <sys/stat.h>
-
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 namespace {
 
@@ -75,24 +72,9 @@ int check_config(const std::filesystem::path& file)
     return 0;
 }
 
-// glibc's defaults suit short-lived programs, not a daemon that stays up
-// for months on a box with little RAM. Each Paho thread gets its own arena,
-// whose memory the main thread never reuses. The mmap threshold also grows
-// after the first large free, so later sealing buffers come from the heap,
-// which then stays at its peak size. One arena and a fixed threshold return
-// those buffers to the kernel when they are freed.
-void tune_malloc()
-{
-#ifdef __GLIBC__
-    ::mallopt(M_ARENA_MAX, 1);
-    ::mallopt(M_MMAP_THRESHOLD, 64 * 1024);
-    ::mallopt(M_TRIM_THRESHOLD, 128 * 1024);
-#endif
-}
-
 int run_daemon(const std::filesystem::path& file, const std::string& level_override)
 {
-    tune_malloc();
+    citygate::daemon::tune_malloc();
     citygate::log::init("citygated", level_override.empty() ? "info" : level_override);
     auto cfg = load_checked(file);
     if (!cfg) {

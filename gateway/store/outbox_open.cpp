@@ -14,13 +14,14 @@ namespace detail {
 
 namespace {
 
-// Bounded page cache (KiB when negative) and no memory-mapped I/O keep the
-// daemon's RSS small. Sealed batches live briefly and their pages are
+// A 512 KiB page cache (KiB when negative) and no memory-mapped I/O keep
+// the daemon's RSS small. Pages beyond the cache are read back from the
+// kernel's page cache, not from the disk. Sealed batches live briefly and their pages are
 // reused, so checkpointing every 4096 pages (16 MiB of WAL at 4 KiB pages)
 // copies a reused page less often than SQLite's default of 1000 pages.
 // After a checkpoint the WAL file is truncated back to 16 MiB.
 constexpr const char* connection_pragmas = "PRAGMA synchronous = NORMAL;"
-                                           "PRAGMA cache_size = -2000;"
+                                           "PRAGMA cache_size = -512;"
                                            "PRAGMA mmap_size = 0;"
                                            "PRAGMA wal_autocheckpoint = 4096;"
                                            "PRAGMA journal_size_limit = 16777216;"
