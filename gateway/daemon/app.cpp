@@ -165,9 +165,9 @@ void app::start()
     spdlog::info("gateway {}: citygated {} started with {} devices", config_.gateway.id, version(),
                  config_.devices.size());
 
-    // The device manager keeps what it needs; the parsed device sections,
-    // with their option strings, are only needed again at the next reload,
-    // which reads the file anew.
+    // The device manager keeps what it needs. The parsed device sections
+    // and their option strings are not used again, because a reload reads
+    // the file anew.
     config_.devices = {};
     notify_ready();
     notify_status("running");

@@ -4,8 +4,8 @@
 
 namespace citygate::daemon {
 
-// Sets glibc's malloc options; call once at startup, before other threads
-// exist. A no-op with other C libraries.
+// Sets glibc's malloc options. Call it once at startup, before other
+// threads exist. With other C libraries it does nothing.
 void tune_malloc();
 
 } // namespace citygate::daemon
