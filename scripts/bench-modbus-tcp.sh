@@ -8,12 +8,15 @@
 # and the readings sent per second (citygate queue --json).
 #
 # Usage: scripts/bench-modbus-tcp.sh [--devices N] [--registers N] [--warmup SECONDS] [--window SECONDS]
-#                                    [--first-port PORT]
+#                                    [--first-port PORT] [--inline-points]
 #   --devices N        simulated devices and tcp-client buses (default 500)
 #   --registers N      u16 holding registers per device, 1-125 (default 30)
 #   --warmup SECONDS   time between citygated's start and the measurement (default 300)
 #   --window SECONDS   measuring window (default 300)
 #   --first-port PORT  first simulator port on 127.0.0.1 (default 21000)
+#   --inline-points    give every device its own point.* options instead of
+#                      naming one register-map template file, as a site with
+#                      identical devices would
 #
 # CITYGATE_BENCH_WRAPPER, when set, is put before citygated's command line,
 # e.g. "valgrind --tool=massif" to see where the heap goes. It changes
@@ -29,6 +32,7 @@ registers=30
 warmup=300
 window=300
 first_port=21000
+inline_points=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --devices) devices=$2; shift 2 ;;
@@ -36,7 +40,8 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
     --first-port) first_port=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --inline-points) inline_points=1; shift ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-modbus-tcp: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -96,6 +101,12 @@ for _ in $(seq 100); do
 done
 
 mkdir -p "$work/data"
+{
+  echo "[points]"
+  for ((r = 0; r < registers; r++)); do
+    printf 'r%03d = "holding %d u16"\n' "$r" "$r"
+  done
+} >"$work/plc.toml"
 "$build_dir/bin/citygate" keygen --key-file "$work/keys.toml" >/dev/null
 {
   cat <<CONF
@@ -129,9 +140,13 @@ poll_interval = "1s"
 
 [device.options]
 CONF
-    for ((r = 0; r < registers; r++)); do
-      printf '"point.r%03d" = "holding %d u16"\n' "$r" "$r"
-    done
+    if [ "$inline_points" -eq 1 ]; then
+      for ((r = 0; r < registers; r++)); do
+        printf '"point.r%03d" = "holding %d u16"\n' "$r" "$r"
+      done
+    else
+      echo "template = \"$work/plc.toml\""
+    fi
   done
 } >"$work/citygate.toml"
 
@@ -145,7 +160,7 @@ sent() { "$build_dir/bin/citygate" queue --json --socket "$work/control.sock" | 
 status_kib() { awk -v key="$1:" '$1 == key { print $2 }' "/proc/$gateway/status"; }
 
 echo "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-echo "command: scripts/bench-modbus-tcp.sh --devices $devices --registers $registers --warmup $warmup --window $window"
+echo "command: scripts/bench-modbus-tcp.sh --devices $devices --registers $registers --warmup $warmup --window $window$([ "$inline_points" -eq 1 ] && echo ' --inline-points')"
 echo "warm-up: $warmup s"
 sleep "$warmup"
 if ! kill -0 "$gateway" 2>/dev/null; then

@@ -46,7 +46,8 @@ public:
             return "Modbus device has no point.<metric> option, so there is nothing to poll";
         case modbus_config_error::invalid_template:
             return "invalid Modbus template: expected the name of a readable TOML file in the template "
-                   "directory (/usr/share/citygate/templates) with a [points] table of strings";
+                   "directory (/usr/share/citygate/templates), or the absolute path of a .toml file, with a "
+                   "[points] table of strings";
         case modbus_config_error::invalid_tcp_unit_id:
             return "invalid Modbus TCP address: expected the unit id 0-255 (255 or 1 for most devices, the "
                    "slave address for a device behind a Modbus TCP gateway)";

@@ -8,7 +8,8 @@ namespace citygate::drivers {
 
 namespace {
 
-// Names become file names, so only [a-z0-9_-] are accepted: no paths.
+// Shipped template names become file names, so only [a-z0-9_-] are
+// accepted there: no paths.
 bool valid_name(std::string_view name)
 {
     if (name.empty() || name.size() > 64)
@@ -32,17 +33,32 @@ bool copy_limit(const toml::table& doc, const char* key, std::map<std::string, s
     return true;
 }
 
+// A site's own template is named by its absolute path, e.g. under
+// /etc/citygate/templates/, because the shipped directory belongs to the
+// package.
+bool valid_path(std::string_view name)
+{
+    const std::filesystem::path path(name);
+    return name.size() <= 4096 && path.is_absolute() && path.extension() == ".toml" &&
+           path.lexically_normal() == path;
+}
+
 } // namespace
 
 std::error_code load_template(const std::filesystem::path& dir, std::string_view name,
                               std::map<std::string, std::string>& options)
 {
-    if (!valid_name(name))
+    std::filesystem::path file;
+    if (valid_name(name))
+        file = dir / (std::string(name) + ".toml");
+    else if (valid_path(name))
+        file = name;
+    else
         return modbus_config_error::invalid_template;
 
     toml::table doc;
     try {
-        doc = toml::parse_file((dir / (std::string(name) + ".toml")).string());
+        doc = toml::parse_file(file.string());
     } catch (const toml::parse_error&) {
         // toml++ reports a missing file as a parse error too.
         return modbus_config_error::invalid_template;

@@ -1,6 +1,7 @@
 #pragma once
 // Register-map templates: TOML files named <name>.toml in a template
 // directory, so a technician adds a known device by naming its template.
+// A site's own template is named by its absolute path ending in .toml.
 //
 //   max_block = 125          # optional, as the device option
 //   max_gap = 0              # optional, as the device option

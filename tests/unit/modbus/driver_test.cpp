@@ -275,5 +275,49 @@ TEST_CASE("template errors")
     CHECK(template_error(dir, "broken") == modbus_config_error::invalid_template);
     CHECK(template_error(dir, "empty") == modbus_config_error::invalid_template);
     CHECK(template_error(dir, "bad-point") == modbus_config_error::invalid_type);
+    CHECK(template_error(shipped, (dir / "numbers.toml").string()) == modbus_config_error::invalid_template);
+    CHECK(template_error(shipped, (dir / "missing.toml").string()) == modbus_config_error::invalid_template);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("template: absolute path")
+{
+    const auto dir = std::filesystem::temp_directory_path() / ("citygate-site-templates-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "plc.toml") << "max_block = 2\n[points]\nlevel = \"holding 0 u16\"\nflow = \"holding 1 u16\"\n"
+                                       "temp = \"holding 2 u16\"\n";
+    const auto path = (dir / "plc.toml").string();
+
+    auto codec = make_from_templates({{"template", path}});
+    CHECK(codec->blocks().size() == 2);
+
+    const std::filesystem::path shipped = CITYGATE_TEMPLATE_DIR;
+    CHECK(template_error(shipped, "plc.toml") == modbus_config_error::invalid_template);
+    CHECK(template_error(shipped, "relative/plc.toml") == modbus_config_error::invalid_template);
+    CHECK(template_error(shipped, (dir / "plc").string()) == modbus_config_error::invalid_template);
+    CHECK(template_error(shipped, (dir / ".." / dir.filename() / "plc.toml").string()) ==
+          modbus_config_error::invalid_template);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("template: devices share one plan")
+{
+    modbus_rtu_driver driver(CITYGATE_TEMPLATE_DIR);
+    std::error_code error;
+    auto first = driver.make_codec(params("1", {{"template", "temperature-humidity"}}), error);
+    auto second = driver.make_codec(params("2", {{"template", "temperature-humidity"}}), error);
+    auto other = driver.make_codec(
+        params("3", {{"template", "temperature-humidity"}, {"point.temperature", "holding 0 i16 scale=0.01"}}), error);
+    REQUIRE(first);
+    REQUIRE(second);
+    REQUIRE(other);
+    const auto& first_blocks = static_cast<modbus_device_codec&>(*first).blocks();
+    const auto& second_blocks = static_cast<modbus_device_codec&>(*second).blocks();
+    const auto& other_blocks = static_cast<modbus_device_codec&>(*other).blocks();
+    CHECK(&first_blocks == &second_blocks);
+    CHECK(&first_blocks != &other_blocks);
+
+    // Each device still frames its own unit id.
+    CHECK(first->encode_poll(0)[0] == 1);
+    CHECK(second->encode_poll(0)[0] == 2);
 }
