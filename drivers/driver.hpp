@@ -69,7 +69,8 @@ public:
     // Number of exchanges in one poll; at least 1.
     virtual std::size_t poll_steps() const { return 1; }
 
-    // Bytes of the request of `step` (0 <= step < poll_steps()).
+    // Bytes of the request of `step` (0 <= step < poll_steps()). The core
+    // calls it again for every retry.
     virtual std::vector<std::uint8_t> encode_poll(std::size_t step) const = 0;
 
     // Decodes bytes received after the request of `step`. need_more while

@@ -79,6 +79,14 @@ std::error_code make_write(const modbus::point& p, std::string_view text, modbus
     return {};
 }
 
+// Passes on the late replies the framing skipped, which the bus counts.
+proto::decode_result<poll_answer> with_skipped(proto::decode_result<poll_answer> out,
+                                               const proto::decode_result<modbus::response>& decoded)
+{
+    out.set_skipped(decoded.skipped());
+    return out;
+}
+
 } // namespace
 
 modbus_device_codec::modbus_device_codec(std::shared_ptr<const modbus_framing> framing,
@@ -119,15 +127,15 @@ proto::decode_result<poll_answer> modbus_device_codec::decode_answer(std::size_t
     modbus::counters pass;
     auto decoded = framing_->unwrap(bytes, step_transactions_[step], modbus::make_block_request(block), pass);
     if (decoded.needs_more())
-        return result::need_more();
+        return with_skipped(result::need_more(), decoded);
     *stats_ += pass;
     if (decoded.failed())
-        return result::fail(decoded.error(), decoded.consumed());
+        return with_skipped(result::fail(decoded.error(), decoded.consumed()), decoded);
 
     std::vector<modbus::decoded_point> values;
     if (auto ec = modbus::decode_block(points_, block, decoded.frame(), values))
-        return result::fail(ec, decoded.consumed());
-    return result::ok(to_poll_answer(points_, values), decoded.consumed());
+        return with_skipped(result::fail(ec, decoded.consumed()), decoded);
+    return with_skipped(result::ok(to_poll_answer(points_, values), decoded.consumed()), decoded);
 }
 
 const modbus::point* modbus_device_codec::find_point(std::string_view metric) const
@@ -162,14 +170,14 @@ std::error_code modbus_device_codec::encode_command(std::string_view name, std::
         modbus::counters pass;
         auto decoded = framing->unwrap(bytes, transaction, req, pass);
         if (decoded.needs_more())
-            return result::need_more();
+            return with_skipped(result::need_more(), decoded);
         *stats += pass;
         if (decoded.failed())
-            return result::fail(decoded.error(), decoded.consumed());
+            return with_skipped(result::fail(decoded.error(), decoded.consumed()), decoded);
         // unwrap checked the echo (05, 06) or the address and quantity (10).
         poll_answer answer;
         answer.values.push_back(written);
-        return result::ok(std::move(answer), decoded.consumed());
+        return with_skipped(result::ok(std::move(answer), decoded.consumed()), decoded);
     };
     return {};
 }

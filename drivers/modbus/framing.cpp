@@ -31,12 +31,17 @@ proto::decode_result<modbus::response> modbus_tcp_framing::unwrap(std::span<cons
 {
     using result = proto::decode_result<modbus::response>;
     std::size_t skipped = 0;
+    std::size_t late_frames = 0;
+    const auto with_late = [&](result r) {
+        r.set_skipped(late_frames);
+        return r;
+    };
     while (true) {
         auto framed = modbus::decode_tcp_frame(bytes.subspan(skipped), stats);
         if (framed.needs_more())
-            return result::need_more();
+            return with_late(result::need_more());
         if (framed.failed())
-            return result::fail(framed.error(), skipped + framed.consumed());
+            return with_late(result::fail(framed.error(), skipped + framed.consumed()));
 
         const auto& adu = framed.frame();
         const std::size_t end = skipped + framed.consumed();
@@ -44,15 +49,16 @@ proto::decode_result<modbus::response> modbus_tcp_framing::unwrap(std::span<cons
             stats.count(adu.transaction != transaction ? modbus::error::transaction_mismatch
                                                        : modbus::error::unit_mismatch);
             skipped = end;
+            ++late_frames;
             continue;
         }
 
         modbus::response out;
         if (auto ec = modbus::decode_response_pdu(req, adu.pdu, out)) {
             stats.count(ec);
-            return result::fail(ec, end);
+            return with_late(result::fail(ec, end));
         }
-        return result::ok(std::move(out), end);
+        return with_late(result::ok(std::move(out), end));
     }
 }
 

@@ -56,9 +56,11 @@ public:
     // Skips complete frames with another transaction id or unit id (late
     // replies to requests that timed out, for this device or another unit
     // behind the same gateway), counting them as transaction_mismatch or
-    // unit_mismatch, and decodes the first frame that matches both.
-    // NOTE: the device codec keeps counts only from final results, so a
-    // skipped reply followed by a timeout is not counted.
+    // unit_mismatch, and decodes the first frame that matches both. The
+    // result's skipped() is the number of frames skipped. The bus poller
+    // counts those in every case, but the device codec's `stats` keep only
+    // the counts of final results, so there a skipped reply followed by a
+    // timeout is not counted.
     proto::decode_result<modbus::response> unwrap(std::span<const std::uint8_t> bytes, std::uint16_t transaction,
                                                   const modbus::request& req, modbus::counters& stats) const override;
 

@@ -41,6 +41,7 @@ void bus_poller::impl::start_attempt()
     }
 
     rx_.clear();
+    late_in_attempt_ = 0;
     if (!port_->is_open()) {
         if (wait_for_open())
             return;
@@ -77,12 +78,13 @@ void bus_poller::impl::start_attempt()
 
 bool bus_poller::impl::prepare_request(device_entry* device)
 {
-    if (!current_->request.empty())
-        return true;
-
+    // A poll is encoded again for every attempt, so that a retry takes a new
+    // Modbus TCP transaction id and a late answer to the previous attempt is
+    // skipped rather than taken for the retry's answer.
+    // TODO: commands and bus requests repeat their one encoded request.
     if (current_->kind == job_kind::poll)
         current_->request = device->codec->encode_poll(current_->step);
-    else
+    else if (current_->request.empty())
         current_->request = current_->command.request;
 
     if (current_->request.empty()) {
@@ -108,6 +110,17 @@ void bus_poller::impl::count_rejected()
         ++counters_.rejected_frames;
     if (auto* device = find_device(current_->device_id, current_->device_serial))
         ++device->rejected_frames;
+}
+
+void bus_poller::impl::count_late(std::size_t skipped_in_attempt)
+{
+    // The driver decodes the whole of rx_ after every read, so only the
+    // answers it skipped beyond the last call are new.
+    if (skipped_in_attempt <= late_in_attempt_)
+        return;
+    if (current_->kind != job_kind::bus_request)
+        counters_.late_answers += skipped_in_attempt - late_in_attempt_;
+    late_in_attempt_ = skipped_in_attempt;
 }
 
 void bus_poller::impl::on_written(std::uint64_t attempt, std::error_code error)
@@ -164,6 +177,7 @@ void bus_poller::impl::on_read(std::uint64_t attempt, std::error_code error, std
 
     auto* device = find_device(current_->device_id, current_->device_serial);
     auto result = decode_current(device);
+    count_late(result.skipped());
     if (result.has_frame()) {
         spdlog::debug("bus {}: {}: answer: {}", bus_.id, current_->device_id, proto::to_hex(rx_));
         attempt_succeeded(std::move(result).frame());

@@ -19,11 +19,6 @@ using asio::ip::tcp;
 
 namespace {
 
-// Bytes kept for the poller between reads. A DTU has no reason to send more
-// unasked; beyond this the oldest bytes go, as discard_input() would drop
-// them before the next request anyway.
-constexpr std::size_t max_buffered_bytes = 4096;
-
 // How long the first bytes of a possible heartbeat wait for the rest.
 constexpr std::chrono::milliseconds hold_time{50};
 
@@ -134,9 +129,11 @@ void dtu_transport::on_received(const std::shared_ptr<link>& connection, std::si
 void dtu_transport::append_data(std::vector<std::uint8_t> data)
 {
     data_.insert(data_.end(), data.begin(), data.end());
-    if (data_.size() > max_buffered_bytes) {
-        spdlog::debug("bus {}: dropping {} unread bytes from the DTU", bus_.id, data_.size() - max_buffered_bytes);
-        data_.erase(data_.begin(), data_.end() - static_cast<std::ptrdiff_t>(max_buffered_bytes));
+    if (data_.size() > max_unread_bytes) {
+        const auto excess = data_.size() - max_unread_bytes;
+        spdlog::debug("bus {}: dropping {} unread bytes from the DTU", bus_.id, excess);
+        bytes_dropped_ += excess;
+        data_.erase(data_.begin(), data_.end() - static_cast<std::ptrdiff_t>(max_unread_bytes));
     }
     deliver();
 }

@@ -44,6 +44,14 @@ public:
     // Heartbeats and repeated registrations removed from the stream.
     std::uint64_t packets_stripped() const { return stripped_before_ + stripper_.stripped(); }
 
+    // Received bytes dropped because more than max_unread_bytes waited unread.
+    std::uint64_t bytes_dropped() const { return bytes_dropped_; }
+
+    // Bytes kept for the poller between reads. A DTU has no reason to send
+    // more unasked; beyond this the oldest bytes go, as discard_input()
+    // would drop them before the next request anyway.
+    static constexpr std::size_t max_unread_bytes = 4096;
+
     // Completes when a DTU is attached: at once if one is, otherwise when
     // one registers. The poller fails jobs fast meanwhile.
     void async_open(open_handler handler) override;
@@ -83,6 +91,7 @@ private:
     std::vector<std::uint8_t> heartbeat_;
     packet_stripper stripper_;
     std::uint64_t stripped_before_ = 0; // by the strippers of earlier connections
+    std::uint64_t bytes_dropped_ = 0;
     boost::asio::steady_timer hold_timer_;
 
     std::shared_ptr<link> link_;

@@ -116,6 +116,7 @@ private:
     bool prepare_request(device_entry* device);
     proto::decode_result<drivers::poll_answer> decode_current(device_entry* device) const;
     void count_rejected();
+    void count_late(std::size_t skipped_in_attempt);
     void on_written(std::uint64_t attempt, std::error_code error);
     void start_read(std::uint64_t attempt);
     void on_read(std::uint64_t attempt, std::error_code error, std::size_t bytes);
@@ -158,6 +159,7 @@ private:
     bool in_gap_ = false;
     unsigned ops_in_flight_ = 0;
     std::vector<std::uint8_t> rx_;
+    std::size_t late_in_attempt_ = 0; // late answers in rx_ already counted
     std::array<std::uint8_t, 256> read_buffer_{};
     boost::asio::steady_timer response_timer_;
     boost::asio::steady_timer gap_timer_;

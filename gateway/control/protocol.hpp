@@ -36,7 +36,8 @@
 //             "uplink":{"connected":bool,"broker":str,"reconnects":n},
 //             "devices_total":n,"devices_online":n,
 //             "buses":[{"id":str,"endpoint":str,"open":bool,"exchanges":n,
-//                       "timeouts":n,"rejected_frames":n,"port_errors":n}]}
+//                       "timeouts":n,"rejected_frames":n,"late_answers":n,
+//                       "port_errors":n}]}
 //   devices: {"devices":[{"id":str,"driver":str,"bus":str,"address":str,
 //             "state":"online"|"offline"|"unknown","last_reading_ms":n|null,
 //             "consecutive_failures":n,"last_error":str,"polls":n,

@@ -52,6 +52,7 @@ nlohmann::json bus_json(const bus::bus_status& bus)
             {"exchanges", bus.exchanges},
             {"timeouts", bus.timeouts},
             {"rejected_frames", bus.rejected_frames},
+            {"late_answers", bus.late_answers},
             {"port_errors", bus.port_errors}};
 }
 

@@ -47,6 +47,7 @@ uplink::bus_health to_bus_health(const bus::bus_status& status)
         .id = status.id,
         .open = status.open,
         .rejected_frames = status.rejected_frames,
+        .late_answers = status.late_answers,
         .timeouts = status.timeouts,
         .port_errors = status.port_errors,
     };

@@ -42,6 +42,7 @@ ordered_json bus_json(const bus_health& bus)
     out["id"] = bus.id;
     out["open"] = bus.open;
     out["rejected_frames"] = bus.rejected_frames;
+    out["late_answers"] = bus.late_answers;
     out["timeouts"] = bus.timeouts;
     out["port_errors"] = bus.port_errors;
     return out;

@@ -1,6 +1,9 @@
 #include "protocols/cjt188/frame.hpp"
 
+#include "protocols/common/frame_scan.hpp"
+
 #include <algorithm>
+#include <utility>
 
 namespace citygate::cjt188 {
 
@@ -130,10 +133,7 @@ counters& counters::operator+=(const counters& other) noexcept
 
 std::uint8_t checksum(std::span<const std::uint8_t> bytes) noexcept
 {
-    unsigned sum = 0;
-    for (std::uint8_t b : bytes)
-        sum += b;
-    return static_cast<std::uint8_t>(sum);
+    return proto::sum_checksum(bytes);
 }
 
 namespace {
@@ -144,15 +144,6 @@ result reject(error e, std::size_t consumed, counters& stats)
 {
     stats.count(e);
     return result::fail(e, consumed);
-}
-
-// Rejects the bytes before the next start byte (all of them when there is none).
-result skip_garbage(std::span<const std::uint8_t> bytes, std::size_t from, counters& stats)
-{
-    auto next = std::find(bytes.begin() + static_cast<std::ptrdiff_t>(from), bytes.end(), start_byte);
-    auto consumed = static_cast<std::size_t>(next - bytes.begin());
-    stats.garbage_bytes += consumed;
-    return reject(error::no_start_byte, consumed, stats);
 }
 
 frame read_fields(std::span<const std::uint8_t> f)
@@ -169,15 +160,11 @@ frame read_fields(std::span<const std::uint8_t> f)
 
 proto::decode_result<frame> decode_frame(std::span<const std::uint8_t> bytes, counters& stats)
 {
-    std::size_t start = 0;
-    while (start < bytes.size() && bytes[start] == preamble_byte && start <= max_preamble)
-        ++start;
-    if (start > max_preamble)
-        return reject(error::preamble_too_long, start, stats);
-    if (start == bytes.size())
-        return result::need_more();
-    if (bytes[start] != start_byte)
-        return skip_garbage(bytes, start, stats);
+    const auto found = proto::find_frame_start(bytes, max_preamble);
+    if (auto rejected = proto::reject_missing_start<frame>(found, stats, error::preamble_too_long,
+                                                           error::no_start_byte))
+        return std::move(*rejected);
+    const std::size_t start = found.offset;
 
     if (bytes.size() - start < header_size)
         return result::need_more();
@@ -190,10 +177,14 @@ proto::decode_result<frame> decode_frame(std::span<const std::uint8_t> bytes, co
         return result::need_more();
 
     auto f = bytes.subspan(start, total);
-    if (checksum(f.first(total - 2)) != f[total - 2])
+    switch (proto::check_frame_end(f)) {
+    case proto::frame_end_status::bad_checksum:
         return reject(error::bad_checksum, start + 1, stats);
-    if (f[total - 1] != end_byte)
+    case proto::frame_end_status::bad_end_byte:
         return reject(error::bad_end_byte, start + 1, stats);
+    case proto::frame_end_status::ok:
+        break;
+    }
 
     ++stats.frames_ok;
     return result::ok(read_fields(f), start + total);

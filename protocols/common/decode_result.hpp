@@ -49,12 +49,19 @@ public:
     std::error_code error() const noexcept { return error_; }
     std::size_t consumed() const noexcept { return consumed_; }
 
+    // Complete frames the codec skipped before this result because they
+    // answer another request, e.g. Modbus TCP replies with an earlier
+    // transaction id. 0 unless the codec sets it.
+    std::size_t skipped() const noexcept { return skipped_; }
+    void set_skipped(std::size_t frames) noexcept { skipped_ = frames; }
+
 private:
     decode_result() = default;
 
     std::optional<Frame> frame_;
     std::error_code error_;
     std::size_t consumed_ = 0;
+    std::size_t skipped_ = 0;
     bool need_more_ = false;
 };
 

@@ -11,6 +11,8 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
+
 namespace citygate::bus::test {
 
 namespace {
@@ -271,6 +273,34 @@ TEST_CASE("dtu registration goes to the newest transport of a bus")
     REQUIRE(run_until(b.io, [&] { return b.listener.counters().registered == 1; }));
     CHECK(restarted.attached());
     CHECK_FALSE(old_instance.attached());
+}
+
+TEST_CASE("dtu unread bytes beyond 4 KiB are dropped and counted")
+{
+    dtu_bench b;
+    dtu_transport port(b.io, dtu_bus("dtu-1", "text:CL-0001"), b.listener);
+    std::string flood(5000, 'X');
+    flood.replace(flood.size() - 4, 4, "LAST");
+    fake_dtu dtu(b.io, b.endpoint(), "CL-0001" + flood);
+
+    REQUIRE(run_until(b.io, [&] { return port.bytes_dropped() == flood.size() - dtu_transport::max_unread_bytes; }));
+
+    // What is left to read is the newest 4 KiB.
+    std::string unread;
+    std::array<std::uint8_t, 512> buffer{};
+    bool reading = false;
+    while (port.is_open() && unread.size() < dtu_transport::max_unread_bytes) {
+        reading = true;
+        port.async_read_some(buffer, [&](std::error_code ec, std::size_t n) {
+            REQUIRE_FALSE(ec);
+            unread.append(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+            reading = false;
+        });
+        REQUIRE(run_until(b.io, [&] { return !reading; }));
+    }
+    CHECK(unread.size() == dtu_transport::max_unread_bytes);
+    CHECK(unread == flood.substr(flood.size() - dtu_transport::max_unread_bytes));
+    CHECK(port.bytes_dropped() == flood.size() - dtu_transport::max_unread_bytes);
 }
 
 TEST_CASE("dtu listener accepts on IPv4 and IPv6")

@@ -26,7 +26,7 @@ health_snapshot full_snapshot()
     s.disk_free_bytes = 123456789;
     s.devices.push_back({"meter-1", device_state::online, 1764806399000, 0, "", 0});
     s.devices.push_back({"meter-2", device_state::offline, std::nullopt, 3, "response timeout", 7});
-    s.buses.push_back({"rs485-1", true, 7, 12, 1});
+    s.buses.push_back({"rs485-1", true, 7, 2, 12, 1});
     return s;
 }
 
@@ -48,7 +48,8 @@ TEST_CASE("health json: field names and order follow the contract")
         R"("consecutive_failures":0,"last_error":null,"rejected_frames":0},)"
         R"({"id":"meter-2","state":"offline","last_reading":null,"consecutive_failures":3,)"
         R"("last_error":"response timeout","rejected_frames":7}],)"
-        R"("buses":[{"id":"rs485-1","open":true,"rejected_frames":7,"timeouts":12,"port_errors":1}]})";
+        R"("buses":[{"id":"rs485-1","open":true,"rejected_frames":7,"late_answers":2,"timeouts":12,)"
+        R"("port_errors":1}]})";
 
     CHECK(to_json(full_snapshot()) == expected);
 }
