@@ -340,6 +340,25 @@ void bus_poller::impl::record_failure(device_entry& device, std::error_code erro
         set_state(device, device_state::offline);
 }
 
+void bus_poller::impl::record_refusal(device_entry& device, const std::string& detail)
+{
+    // The device answered, so it is online even though the poll has no
+    // values, and `citygate devices` shows the refusal until a poll succeeds.
+    ++device.polls;
+    ++device.failures;
+    device.consecutive_failures = 0;
+    device.last_error = detail;
+
+    if (!device.refusal_logged)
+        spdlog::warn("bus {}: device {}: poll refused: {} (repeats are logged at debug level until a poll succeeds)",
+                     bus_.id, device.spec.id, detail);
+    else
+        spdlog::debug("bus {}: device {}: poll refused: {}", bus_.id, device.spec.id, detail);
+    device.refusal_logged = true;
+
+    set_state(device, device_state::online);
+}
+
 void bus_poller::impl::set_state(device_entry& device, device_state state)
 {
     if (device.state == state)

@@ -140,7 +140,7 @@ void probe_command::finish(scan_tally& tally, const json& request, json result, 
     // Silence and invalid frames are results of the probe; a closed port
     // or a full queue means it never ran.
     const bool not_answered = error == bus::bus_error::timeout || error == bus::bus_error::decode_failed ||
-                              error == bus::bus_error::answer_too_long;
+                              error == bus::bus_error::answer_too_long || error == bus::bus_error::request_refused;
     if (error && !not_answered) {
         const auto message =
             outcome.error_detail.empty() ? error.message() : error.message() + ": " + outcome.error_detail;
