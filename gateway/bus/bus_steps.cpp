@@ -105,7 +105,12 @@ void bus_poller::impl::complete_job(std::error_code error, const std::string& de
 void bus_poller::impl::complete_poll(device_entry& device, job& j, std::error_code error, const std::string& detail,
                                      const drivers::poll_answer& answer)
 {
-    if (error && j.steps_refused > 0) {
+    if (error && !j.scheduled) {
+        // An on-demand read reports its failure to the caller only, so a
+        // technician's reads cannot take a device offline.
+        spdlog::info("bus {}: device {}: on-demand read failed: {}", bus_.id, device.spec.id,
+                     detail.empty() ? error.message() : detail);
+    } else if (error && j.steps_refused > 0) {
         record_refusal(device, detail);
     } else if (error) {
         record_failure(device, error, detail);
