@@ -42,7 +42,8 @@ json probe_result(const json& request, bool found, const std::string& address, c
 }
 
 // Meters 000000000003 and 000000000007 (DL/T 645) and unit 5 (Modbus) on
-// bus rs485-1; wm-07 is already configured at 000000000007.
+// bus rs485-1; wm-07 is already configured at 000000000007. On bus rs485-2
+// two meters garble every broadcast reply.
 void fake_daemon(const json& request, const control::reply_fn& reply) {
     if (request["cmd"] == "devices") {
         reply(control::make_result({{"devices", {{{"id", "wm-07"}, {"driver", "dlt645"}, {"bus", "rs485-1"},
@@ -52,6 +53,11 @@ void fake_daemon(const json& request, const control::reply_fn& reply) {
     {
         const std::lock_guard lock(probes_mutex);
         probe_requests.push_back(request);
+    }
+    if (request["bus"] == "rs485-2") {
+        reply(control::make_result(
+            probe_result(request, false, "", "incomplete answer (9 bytes) within 300 ms")));
+        return;
     }
     if (request["bus"] != "rs485-1") {
         reply(control::make_error(control::errc::bus_not_found, "no bus with id " + request["bus"].get<std::string>()));
@@ -171,6 +177,21 @@ TEST_CASE("scan broadcast sends one probe and prints the meter") {
     CHECK_FALSE(probe_requests[0].contains("scan"));
     CHECK(result.out.find("000000000161  dlt645") != std::string::npos);
     CHECK(result.out.find("Devices found on bus rs485-1: 1.") != std::string::npos);
+}
+
+TEST_CASE("scan broadcast without an answer hints at --range") {
+    running_server server(fake_daemon);
+    const auto result = run_cli(args(server, {"bus", "scan", "rs485-2", "--protocol", "dlt645"}));
+
+    CHECK_MESSAGE(result.exit_code == 0, result.err);
+    CHECK(result.out.find("No device answered on bus rs485-2 (1 of 1 addresses probed).") != std::string::npos);
+    CHECK(result.out.find("Detail: incomplete answer (9 bytes) within 300 ms") != std::string::npos);
+    CHECK(result.out.find("Probe each address with --range FIRST-LAST.") != std::string::npos);
+
+    const auto sweep = run_cli(
+        args(server, {"bus", "scan", "rs485-1", "--protocol", "dlt645", "--range", "000000000020-000000000021", "-q"}));
+    CHECK(sweep.out.find("No device answered") != std::string::npos);
+    CHECK(sweep.out.find("--range") == std::string::npos);
 }
 
 TEST_CASE("scan sweep probes each address and marks configured ones") {
