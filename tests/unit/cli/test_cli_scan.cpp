@@ -279,7 +279,10 @@ TEST_CASE("scan of an unknown bus exits 1 with bus_not_found") {
 TEST_CASE("scan append adds new devices after a yes and keeps the mode") {
     running_server server(fake_daemon);
     temp_dir dir;
-    const auto file = write_config(dir, valid_config, 0640);
+    // FILE has meter 000000000007 already; the daemon's wm-07 does not count.
+    const auto with_meter = std::string(valid_config) +
+                            "[[device]]\nid = \"m7\"\ndriver = \"dlt645\"\nbus = \"rs485-1\"\naddress = \"000000000007\"\n";
+    const auto file = write_config(dir, with_meter, 0640);
     const auto result = run_cli(args(server, {"bus", "scan", "rs485-1", "--protocol", "dlt645", "--range",
                                               "000000000001-000000000010", "-q", "--append", file.string()}),
                                 "yes\n");
@@ -287,16 +290,47 @@ TEST_CASE("scan append adds new devices after a yes and keeps the mode") {
     CHECK_MESSAGE(result.exit_code == 0, result.err);
     CHECK(result.err.find("Append the devices found (1) to") != std::string::npos);
     const auto text = slurp(file);
-    CHECK(text.rfind(valid_config, 0) == 0);
+    CHECK(text.rfind(with_meter, 0) == 0);
     CHECK(text.find("# Found by 'citygate bus scan' on bus rs485-1: energy_import = 12.5 kWh\n[[device]]\n"
                     "id = \"rs485-1-000000000003\"\ndriver = \"dlt645\"\nbus = \"rs485-1\"\n"
                     "address = \"000000000003\"\n[device.options]\nedition = \"2007\"\n") != std::string::npos);
-    CHECK(text.find("000000000007") == std::string::npos); // configured already
+    CHECK(text.find("rs485-1-000000000007") == std::string::npos);
+    CHECK(result.err.find("Skipped 000000000007: " + file.string() + " already has it as device m7.") !=
+          std::string::npos);
     struct stat info {};
     REQUIRE(::stat(file.c_str(), &info) == 0);
     CHECK((info.st_mode & 07777) == 0640);
     CHECK(files_in(dir.path()) == 1);
     CHECK(run_cli({"config", "check", file.string()}).exit_code == 0);
+}
+
+TEST_CASE("scan append adds a device the daemon has but FILE lacks") {
+    running_server server(fake_daemon);
+    temp_dir dir;
+    const auto file = write_config(dir, valid_config, 0600);
+    const auto result = run_cli(args(server, {"bus", "scan", "rs485-1", "--protocol", "dlt645", "--range",
+                                              "000000000007-000000000007", "-q", "--append", file.string(), "--yes"}));
+
+    CHECK_MESSAGE(result.exit_code == 0, result.err);
+    CHECK(slurp(file).find("id = \"rs485-1-000000000007\"") != std::string::npos);
+}
+
+TEST_CASE("scan append duplicate id error names FILE") {
+    running_server server(fake_daemon);
+    temp_dir dir;
+    // Same id as the block the scan generates, at another address.
+    const auto with_id = std::string(valid_config) + "[[device]]\nid = \"rs485-1-000000000161\"\ndriver = "
+                                                     "\"dlt645\"\nbus = \"rs485-1\"\naddress = \"000000000099\"\n";
+    const auto file = write_config(dir, with_id, 0600);
+    const auto result = run_cli(
+        args(server, {"bus", "scan", "rs485-1", "--protocol", "dlt645", "--append", file.string(), "--yes"}));
+
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find(file.string() + ":") != std::string::npos);
+    CHECK(result.err.find("duplicate device id") != std::string::npos);
+    CHECK(result.err.find("/.citygate.toml.") == std::string::npos);
+    CHECK(slurp(file) == with_id);
+    CHECK(files_in(dir.path()) == 1);
 }
 
 TEST_CASE("scan append without a yes leaves the file byte-identical") {
