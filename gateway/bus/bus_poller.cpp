@@ -45,6 +45,22 @@ bool same_values(const std::vector<metric_value>& a, const std::vector<metric_va
     });
 }
 
+// Names the rejected value and the accepted ones, from the codec's list of
+// commands ("valve=open|close").
+std::string describe_command_error(const drivers::device_codec& codec, std::string_view name, std::string_view value,
+                                   std::error_code error)
+{
+    if (error != drivers::driver_error::invalid_command_value)
+        return error.message();
+
+    std::string detail = "invalid value \"" + std::string(value) + "\" for command " + std::string(name);
+    const auto prefix = std::string(name) + "=";
+    for (const auto& command : codec.commands())
+        if (command.starts_with(prefix))
+            return detail + "; expected " + command.substr(prefix.size());
+    return detail;
+}
+
 } // namespace
 
 bus_poller::impl::impl(asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
@@ -174,7 +190,7 @@ void bus_poller::impl::command_now(std::string_view device_id, std::string_view 
 
     const auto& device = *devices_.find(device_id)->second;
     if (auto ec = device.codec->encode_command(name, value, j.command)) {
-        fail_waiting_handler(j, bus_error::command_rejected, ec.message());
+        fail_waiting_handler(j, bus_error::command_rejected, describe_command_error(*device.codec, name, value, ec));
         return;
     }
     j.device_serial = device.serial;

@@ -105,6 +105,8 @@ public:
         return {};
     }
 
+    std::vector<std::string> commands() const override { return {"valve=open|close"}; }
+
 private:
     std::string id_of(std::size_t step) const { return step == 0 ? address_ : address_ + "." + std::to_string(step); }
 

@@ -213,7 +213,7 @@ TEST_CASE("device command unknown to the driver is rejected before the bus")
 
     const auto [bad_value, bad_result] = run_command(b, "m5", "valve", "half");
     CHECK(bad_value == bus_error::command_rejected);
-    CHECK(bad_result.error_detail == "invalid value for this command");
+    CHECK(bad_result.error_detail == "invalid value \"half\" for command valve; expected open|close");
 
     CHECK(b.wire->count_writes("W5:valve=half") == 0);
     const auto [missing, missing_result] = run_command(b, "m9", "valve", "close");
