@@ -1,8 +1,7 @@
 #pragma once
 // CLI11's parse errors in the user's language. CLI11 2.1 builds its
-// messages in English; the ones a technician meets are recognised by their
-// type and text and rebuilt through gettext, and any other keeps CLI11's
-// English text.
+// messages in English. The ones a technician meets are recognised by their
+// type and text and rebuilt through gettext; any other keeps CLI11's text.
 
 #include <CLI/Error.hpp>
 

@@ -47,7 +47,7 @@ std::optional<std::string> read_file(const std::filesystem::path& file) {
 }
 
 // Prints the errors among `issues`, naming `shown_as` where an issue names
-// `checked` (the temporary file stands in for the file the user named).
+// `checked`, because the temporary file replaces the file the user named.
 bool print_errors(const std::vector<config::config_issue>& issues, const std::filesystem::path& checked,
                   const std::filesystem::path& shown_as) {
     bool ok = true;

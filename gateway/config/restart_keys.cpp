@@ -4,9 +4,10 @@ namespace citygate::config {
 
 namespace {
 
-// Appends `name` when the two values differ.
+// Names of the compared keys whose values differ.
 class key_diff {
 public:
+    // Appends `name` when the two values differ.
     template <typename T>
     void compare(const char* name, const T& running, const T& next)
     {
@@ -19,7 +20,7 @@ public:
 
 void compare_gateway(key_diff& diff, const gateway_config& a, const gateway_config& b)
 {
-    // gateway.key_file is missing here on purpose: a reload reads it again.
+    // A reload reads gateway.key_file again, so it is not compared.
     diff.compare("gateway.id", a.id, b.id);
     diff.compare("gateway.location", a.location, b.location);
     diff.compare("gateway.data_dir", a.data_dir, b.data_dir);

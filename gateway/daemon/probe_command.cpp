@@ -60,8 +60,8 @@ void add_answer(const drivers::poll_answer& answer, json& result)
     }
 }
 
-// Why nothing was found. The CLI adds the hint to scan with --range after
-// a broadcast, in the user's language.
+// Detail of a probe that found nothing. The CLI adds the hint to scan with
+// --range after a broadcast, in the user's language.
 std::string not_found_detail(std::error_code error, const bus::poll_result& outcome)
 {
     return outcome.error_detail.empty() ? error.message() : outcome.error_detail;
