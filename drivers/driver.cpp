@@ -43,6 +43,11 @@ proto::decode_result<push_frame> driver::decode_push(std::span<const std::uint8_
     return proto::decode_result<push_frame>::fail(std::make_error_code(std::errc::operation_not_supported), 0);
 }
 
+std::string driver::describe_config_error(const device_params&, std::error_code error) const
+{
+    return error.message();
+}
+
 std::optional<std::vector<std::uint8_t>> driver::encode_time_sync(std::int64_t) const
 {
     return std::nullopt;

@@ -105,6 +105,10 @@ public:
     // is wrong through the error code's message.
     virtual std::unique_ptr<device_codec> make_codec(const device_params& params, std::error_code& error) const = 0;
 
+    // Message for an error of make_codec(params) that names the offending
+    // value and the accepted ones; error.message() by default.
+    virtual std::string describe_config_error(const device_params& params, std::error_code error) const;
+
     // Decodes an unsolicited frame (push drivers only).
     virtual proto::decode_result<push_frame> decode_push(std::span<const std::uint8_t> bytes) const;
 

@@ -66,8 +66,10 @@ std::string_view trim(std::string_view text)
 }
 
 // Parses the "read" option: "all", or metric names separated by commas.
+// On an error, `offending` is the metric name at fault (empty for an
+// empty list).
 std::error_code parse_read_list(std::string_view list, dlt645::edition ed,
-                                std::vector<const dlt645::quantity*>& out)
+                                std::vector<const dlt645::quantity*>& out, std::string& offending)
 {
     if (trim(list) == "all") {
         for (const auto& q : dlt645::quantities())
@@ -81,6 +83,7 @@ std::error_code parse_read_list(std::string_view list, dlt645::edition ed,
         const auto name = trim(list.substr(0, comma));
         list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
 
+        offending = std::string(name);
         const auto* q = dlt645::find_quantity(name);
         if (q == nullptr)
             return dlt645_config_error::unknown_quantity;
@@ -92,7 +95,53 @@ std::error_code parse_read_list(std::string_view list, dlt645::edition ed,
             return dlt645_config_error::too_many_quantities;
         out.push_back(q);
     }
+    offending.clear();
     return out.empty() ? std::error_code(dlt645_config_error::unknown_quantity) : std::error_code{};
+}
+
+std::string quoted(std::string_view text)
+{
+    return "\"" + std::string(text) + "\"";
+}
+
+// Metric names of `ed`, comma-separated, for error messages.
+std::string metrics_of(dlt645::edition ed)
+{
+    std::string out;
+    for (const auto& q : dlt645::quantities())
+        if (di_in(q, ed))
+            out += (out.empty() ? "" : ", ") + std::string(q.metric);
+    return out;
+}
+
+// Message for an error of the "read" option, naming the metric at fault.
+std::string describe_read_error(const std::string& list, std::optional<dlt645::edition> ed, std::error_code error)
+{
+    if (!ed)
+        return error.message();
+    std::vector<const dlt645::quantity*> ignored;
+    std::string offending;
+    parse_read_list(list, *ed, ignored, offending);
+
+    const auto edition_name = *ed == dlt645::edition::v2007 ? "2007" : "1997";
+    const auto expected = std::string("; expected \"all\" or a comma-separated list of the metrics of edition ") +
+                          edition_name + ": " + metrics_of(*ed);
+    switch (static_cast<dlt645_config_error>(error.value())) {
+    case dlt645_config_error::unknown_quantity:
+        if (offending.empty())
+            return "invalid DL/T 645 option read " + quoted(list) + ": no metric listed" + expected;
+        return "invalid DL/T 645 option read: unknown metric " + quoted(offending) + expected;
+    case dlt645_config_error::quantity_not_in_edition:
+        return "invalid DL/T 645 option read: metric " + quoted(offending) +
+               " has no data identifier in edition " + edition_name + expected;
+    case dlt645_config_error::duplicate_quantity:
+        return "invalid DL/T 645 option read: metric " + quoted(offending) + " is listed twice";
+    case dlt645_config_error::too_many_quantities:
+        return "invalid DL/T 645 option read: more than " + std::to_string(max_dlt645_quantities) +
+               " metrics listed, from " + quoted(offending) + " on";
+    default:
+        return error.message();
+    }
 }
 
 // Meters keep local time, so the broadcast carries the gateway's local time.
@@ -141,9 +190,33 @@ std::unique_ptr<device_codec> dlt645_driver::make_codec(const device_params& par
     }
 
     std::vector<const dlt645::quantity*> what;
-    if ((error = parse_read_list(option_or(params, "read", "energy_import"), *ed, what)))
+    std::string offending;
+    if ((error = parse_read_list(option_or(params, "read", "energy_import"), *ed, what, offending)))
         return nullptr;
     return std::make_unique<dlt645_device_codec>(*addr, *ed, std::move(what));
+}
+
+std::string dlt645_driver::describe_config_error(const device_params& params, std::error_code error) const
+{
+    if (error.category() != dlt645_config_category())
+        return error.message();
+
+    const auto edition_text = option_or(params, "edition", "2007");
+    switch (static_cast<dlt645_config_error>(error.value())) {
+    case dlt645_config_error::invalid_address:
+        return "invalid DL/T 645 address " + quoted(params.address) +
+               ": expected the 12 decimal digits printed on the meter (e.g. 000000000161)";
+    case dlt645_config_error::invalid_edition:
+        return "invalid DL/T 645 option edition " + quoted(edition_text) + ": expected \"2007\" or \"1997\"";
+    case dlt645_config_error::unknown_option:
+        for (const auto& [key, value] : params.options)
+            if (key != "edition" && key != "read")
+                return "unknown DL/T 645 option " + quoted(key) + ": expected edition or read";
+        break;
+    default:
+        break;
+    }
+    return describe_read_error(option_or(params, "read", "energy_import"), parse_edition(edition_text), error);
 }
 
 std::optional<std::vector<std::uint8_t>> dlt645_driver::encode_time_sync(std::int64_t unix_ms) const

@@ -47,6 +47,7 @@ public:
     driver_kind kind() const override { return driver_kind::polled; }
 
     std::unique_ptr<device_codec> make_codec(const device_params& params, std::error_code& error) const override;
+    std::string describe_config_error(const device_params& params, std::error_code error) const override;
 
     // Broadcast time sync (C = 08H to 99..99), the same in both editions.
     std::optional<std::vector<std::uint8_t>> encode_time_sync(std::int64_t unix_ms) const override;

@@ -41,6 +41,34 @@ std::optional<double> parse_number(std::string_view text)
     return value;
 }
 
+std::string shortest(double value)
+{
+    char text[32];
+    const auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+    return ec == std::errc{} ? std::string(text, end) : std::string("?");
+}
+
+// Accepted values of a writable register point, e.g. "<number from 0 to
+// 6553.5>": the raw range of its type through scale and offset.
+std::string value_range(const modbus::point& p)
+{
+    double low = 0;
+    double high = 0;
+    switch (p.type) {
+    case modbus::value_type::u16: high = 65535; break;
+    case modbus::value_type::i16: low = -32768; high = 32767; break;
+    case modbus::value_type::u32: high = 4294967295.0; break;
+    case modbus::value_type::i32: low = -2147483648.0; high = 2147483647.0; break;
+    case modbus::value_type::u64: high = 18446744073709551615.0; break;
+    default: return "<number>";
+    }
+    low = low * p.scale + p.offset;
+    high = high * p.scale + p.offset;
+    if (low > high)
+        std::swap(low, high);
+    return "<number from " + shortest(low) + " to " + shortest(high) + ">";
+}
+
 bool is_writable(const modbus::point& p)
 {
     if (p.table == modbus::table::coil)
@@ -188,7 +216,7 @@ std::vector<std::string> modbus_device_codec::commands() const
     for (const auto& p : points_) {
         if (!is_writable(p))
             continue;
-        out.push_back(p.metric + (p.table == modbus::table::coil ? "=on|off" : "=<number>"));
+        out.push_back(p.metric + "=" + (p.table == modbus::table::coil ? std::string("on|off") : value_range(p)));
     }
     return out;
 }

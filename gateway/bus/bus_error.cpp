@@ -35,6 +35,8 @@ public:
             return "command rejected by the driver";
         case bus_error::bus_unknown:
             return "bus not found";
+        case bus_error::request_refused:
+            return "the device refused the request";
         }
         return "unknown bus error";
     }

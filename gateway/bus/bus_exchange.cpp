@@ -4,6 +4,7 @@
 #include "gateway/bus/poller_impl.hpp"
 
 #include "protocols/common/hex.hpp"
+#include "protocols/common/refusal.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -184,6 +185,11 @@ void bus_poller::impl::on_read(std::uint64_t attempt, std::error_code error, std
         return;
     }
 
+    if (result.failed() && proto::is_refusal(result.error())) {
+        attempt_refused(result.error());
+        return;
+    }
+
     if (result.failed()) {
         count_rejected();
         spdlog::debug("bus {}: {}: rejected answer ({}): {}", bus_.id, current_->device_id,
@@ -260,6 +266,17 @@ void bus_poller::impl::attempt_failed(std::error_code error, std::string detail)
         return; // next_step() starts the next attempt after the gap
     }
     step_done(error, std::move(detail), {});
+}
+
+void bus_poller::impl::attempt_refused(std::error_code refusal)
+{
+    // The device received the request and rejected it in a valid frame, so
+    // the line is sound: a repeat would get the same answer, and the frame
+    // is not counted as rejected.
+    spdlog::debug("bus {}: {}: request refused ({}): {}", bus_.id, current_->device_id, refusal.message(),
+                  proto::to_hex(rx_));
+    end_attempt();
+    step_done(bus_error::request_refused, refusal.message(), {});
 }
 
 void bus_poller::impl::attempt_succeeded(drivers::poll_answer answer)

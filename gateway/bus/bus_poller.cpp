@@ -45,6 +45,22 @@ bool same_values(const std::vector<metric_value>& a, const std::vector<metric_va
     });
 }
 
+// Names the rejected value and the accepted ones, from the codec's list of
+// commands ("valve=open|close").
+std::string describe_command_error(const drivers::device_codec& codec, std::string_view name, std::string_view value,
+                                   std::error_code error)
+{
+    if (error != drivers::driver_error::invalid_command_value)
+        return error.message();
+
+    std::string detail = "invalid value \"" + std::string(value) + "\" for command " + std::string(name);
+    const auto prefix = std::string(name) + "=";
+    for (const auto& command : codec.commands())
+        if (command.starts_with(prefix))
+            return detail + "; expected " + command.substr(prefix.size());
+    return detail;
+}
+
 } // namespace
 
 bus_poller::impl::impl(asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
@@ -174,7 +190,7 @@ void bus_poller::impl::command_now(std::string_view device_id, std::string_view 
 
     const auto& device = *devices_.find(device_id)->second;
     if (auto ec = device.codec->encode_command(name, value, j.command)) {
-        fail_waiting_handler(j, bus_error::command_rejected, ec.message());
+        fail_waiting_handler(j, bus_error::command_rejected, describe_command_error(*device.codec, name, value, ec));
         return;
     }
     j.device_serial = device.serial;
@@ -338,6 +354,25 @@ void bus_poller::impl::record_failure(device_entry& device, std::error_code erro
 
     if (device.consecutive_failures >= device.spec.offline_after)
         set_state(device, device_state::offline);
+}
+
+void bus_poller::impl::record_refusal(device_entry& device, const std::string& detail)
+{
+    // The device answered, so it is online even though the poll has no
+    // values, and `citygate devices` shows the refusal until a poll succeeds.
+    ++device.polls;
+    ++device.failures;
+    device.consecutive_failures = 0;
+    device.last_error = detail;
+
+    if (!device.refusal_logged)
+        spdlog::warn("bus {}: device {}: poll refused: {} (repeats are logged at debug level until a poll succeeds)",
+                     bus_.id, device.spec.id, detail);
+    else
+        spdlog::debug("bus {}: device {}: poll refused: {}", bus_.id, device.spec.id, detail);
+    device.refusal_logged = true;
+
+    set_state(device, device_state::online);
 }
 
 void bus_poller::impl::set_state(device_entry& device, device_state state)

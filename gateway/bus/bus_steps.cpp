@@ -32,6 +32,9 @@ void bus_poller::impl::step_done(std::error_code error, std::string detail, driv
         total = device != nullptr ? device->codec->poll_steps() : 0;
     }
 
+    if (error == bus_error::request_refused)
+        ++j.steps_refused;
+
     if (!error) {
         ++j.steps_ok;
         append(j.merged.values, answer.values);
@@ -102,14 +105,23 @@ void bus_poller::impl::complete_job(std::error_code error, const std::string& de
 void bus_poller::impl::complete_poll(device_entry& device, job& j, std::error_code error, const std::string& detail,
                                      const drivers::poll_answer& answer)
 {
-    if (error) {
+    if (error && !j.scheduled) {
+        // An on-demand read reports its failure to the caller only, so a
+        // technician's reads cannot take a device offline.
+        spdlog::info("bus {}: device {}: on-demand read failed: {}", bus_.id, device.spec.id,
+                     detail.empty() ? error.message() : detail);
+    } else if (error && j.steps_refused > 0) {
+        record_refusal(device, detail);
+    } else if (error) {
         record_failure(device, error, detail);
     } else {
         record_success(device, answer);
-        if (j.first_error)
+        if (j.first_error) {
             log_partial(device, j);
-        else
+        } else {
             device.partial_logged = false;
+            device.refusal_logged = false;
+        }
     }
 
     if (j.scheduled) {

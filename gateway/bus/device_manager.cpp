@@ -283,7 +283,11 @@ bool device_manager::add_device(bus_poller& poller, const config::device_config&
     auto codec = driver->make_codec(drivers::device_params{device.id, device.address, device.options}, error);
     if (error || !codec) {
         summary.errors.push_back("device " + device.id + ": invalid configuration for driver \"" + device.driver +
-                                 "\": " + (error ? error.message() : std::string("no codec")));
+                                 "\": " +
+                                 (error ? driver->describe_config_error(drivers::device_params{device.id, device.address,
+                                                                                               device.options},
+                                                                        error)
+                                        : std::string("no codec")));
         return false;
     }
 

@@ -60,6 +60,7 @@ private:
         std::uint64_t rejected_frames = 0;
         std::vector<metric_value> last_alarms;
         bool partial_logged = false; // a poll with failed steps was logged at warning level
+        bool refusal_logged = false; // a poll refused in every step was logged at warning level
     };
 
     enum class job_kind {
@@ -83,6 +84,7 @@ private:
         std::vector<std::uint8_t> request; // of the current step
         unsigned attempts = 0;             // of the current step
         std::size_t steps_ok = 0;
+        std::size_t steps_refused = 0;     // answered with a valid refusal (Modbus exception)
         drivers::poll_answer merged;       // answers of the steps that succeeded
         std::vector<exchange_record> records;
         std::error_code first_error;       // of the first failed step
@@ -105,6 +107,7 @@ private:
     void log_partial(device_entry& device, const job& j);
     void record_success(device_entry& device, const drivers::poll_answer& answer);
     void record_failure(device_entry& device, std::error_code error, const std::string& detail);
+    void record_refusal(device_entry& device, const std::string& detail);
     void set_state(device_entry& device, device_state state);
     void emit(const reading_handler& handler, reading r);
     void fail_waiting_handler(job& j, std::error_code error, std::string detail = {});
@@ -124,6 +127,7 @@ private:
     void end_attempt();
     void end_attempt_after(std::chrono::microseconds wire_time);
     void attempt_failed(std::error_code error, std::string detail);
+    void attempt_refused(std::error_code refusal);
     void attempt_succeeded(drivers::poll_answer answer);
     void step_done(std::error_code error, std::string detail, drivers::poll_answer answer);
     bool should_continue(std::error_code error) const;

@@ -133,6 +133,25 @@ void render_dtu_listener(const json& dtu, std::ostream& out) {
                       });
 }
 
+// The daemon describes a DTU bus as "dtu PATTERN from PEER" or "dtu
+// PATTERN (not registered)"; the connecting words are translated.
+std::string translate_endpoint(const std::string& endpoint) {
+    if (!endpoint.starts_with("dtu ")) {
+        return endpoint;
+    }
+    const std::string not_registered = " (not registered)";
+    if (endpoint.ends_with(not_registered)) {
+        return fmt::format(fmt::runtime(_("{dtu} (not registered)")),
+                           fmt::arg("dtu", endpoint.substr(0, endpoint.size() - not_registered.size())));
+    }
+    const auto from = endpoint.rfind(" from ");
+    if (from == std::string::npos) {
+        return endpoint;
+    }
+    return fmt::format(fmt::runtime(_("{dtu} from {peer}")), fmt::arg("dtu", endpoint.substr(0, from)),
+                       fmt::arg("peer", endpoint.substr(from + 6)));
+}
+
 } // namespace
 
 void render_status(const json& result, std::ostream& out) {
@@ -174,7 +193,7 @@ void render_status(const json& result, std::ostream& out) {
             link = open.get<bool>() ? _("up") : _("DOWN");
         }
         rows.add_row({text_of(field(bus, "id")), link,
-                      text_of(field(bus, "endpoint")), text_of(field(bus, "exchanges")),
+                      translate_endpoint(text_of(field(bus, "endpoint"))), text_of(field(bus, "exchanges")),
                       text_of(field(bus, "timeouts")), text_of(field(bus, "rejected_frames")),
                       text_of(field(bus, "late_answers")), text_of(field(bus, "port_errors"))});
     }

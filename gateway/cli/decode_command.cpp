@@ -10,7 +10,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <iostream>
+#include <optional>
 #include <iterator>
 
 namespace citygate::cli {
@@ -45,6 +47,49 @@ std::string join_arguments(const std::vector<std::string>& arguments) {
         out += (out.empty() ? "" : " ") + argument;
     }
     return out;
+}
+
+// The first whitespace-separated group of `text` with an odd number of
+// characters: a byte split by a space or across arguments ("6 8"), which
+// would otherwise be read as one byte.
+std::optional<std::string> split_byte_group(std::string_view text) {
+    std::size_t start = 0;
+    while (start < text.size()) {
+        while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start])) != 0) {
+            ++start;
+        }
+        auto end = start;
+        while (end < text.size() && std::isspace(static_cast<unsigned char>(text[end])) == 0) {
+            ++end;
+        }
+        if ((end - start) % 2 != 0) {
+            return std::string(text.substr(start, end - start));
+        }
+        start = end;
+    }
+    return std::nullopt;
+}
+
+// Prints a usage error that names the argument, or standard input, with a
+// group of hex digits that splits a byte, and returns its exit code.
+std::optional<int> check_whole_bytes(const std::vector<std::string>& arguments, const std::string& input) {
+    const auto fail = [](const std::string& where, const std::string& group) {
+        return usage_error(fmt::format(fmt::runtime(_("{where}: '{group}' has an odd number of hex digits; write "
+                                                      "every byte as two digits, e.g. '06' rather than '6'")),
+                                       fmt::arg("where", where), fmt::arg("group", group)));
+    };
+    if (arguments.empty()) {
+        const auto group = split_byte_group(input);
+        return group ? std::optional<int>(fail(_("standard input"), *group)) : std::nullopt;
+    }
+    for (std::size_t i = 0; i < arguments.size(); ++i) {
+        if (const auto group = split_byte_group(arguments[i])) {
+            return fail(fmt::format(fmt::runtime(_("argument {index} ('{argument}')")), fmt::arg("index", i + 1),
+                                    fmt::arg("argument", arguments[i])),
+                        *group);
+        }
+    }
+    return std::nullopt;
 }
 
 direction_choice parse_direction(const std::string& direction) {
@@ -82,6 +127,9 @@ int run_decode(const decode_options& options) {
         return usage_error(fmt::format(fmt::runtime(_("standard input is longer than {limit} characters; "
                                                       "give one frame at a time")),
                                        fmt::arg("limit", max_input_chars)));
+    }
+    if (const auto split = check_whole_bytes(options.hex, text)) {
+        return *split;
     }
     const auto bytes = proto::from_hex(text);
     if (!bytes) {

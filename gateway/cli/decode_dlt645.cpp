@@ -113,7 +113,7 @@ void add_abnormal_reply(decode_report& report, const dl::frame& f, std::error_co
     if (!f.data.empty()) {
         report.add("error_byte", _("Error byte"), hex_value(f.data.front(), 2), f.data.front());
     }
-    report.add("meter_error", _("Meter error"), meter_error.message(), meter_error.message());
+    report.add("meter_error", _("Meter error"), translated_reason(meter_error), meter_error.message());
 }
 
 void decode_body(decode_report& report, std::span<const std::uint8_t> frame_bytes, const dl::frame& f) {

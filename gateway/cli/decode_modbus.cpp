@@ -17,24 +17,24 @@ namespace {
 
 namespace mb = citygate::modbus;
 
-std::string_view function_name(mb::function_code function) {
+std::string function_name(mb::function_code function) {
     switch (function) {
     case mb::function_code::read_coils:
-        return "Read Coils";
+        return _("Read Coils");
     case mb::function_code::read_discrete_inputs:
-        return "Read Discrete Inputs";
+        return _("Read Discrete Inputs");
     case mb::function_code::read_holding_registers:
-        return "Read Holding Registers";
+        return _("Read Holding Registers");
     case mb::function_code::read_input_registers:
-        return "Read Input Registers";
+        return _("Read Input Registers");
     case mb::function_code::write_single_coil:
-        return "Write Single Coil";
+        return _("Write Single Coil");
     case mb::function_code::write_single_register:
-        return "Write Single Register";
+        return _("Write Single Register");
     case mb::function_code::write_multiple_coils:
-        return "Write Multiple Coils";
+        return _("Write Multiple Coils");
     case mb::function_code::write_multiple_registers:
-        return "Write Multiple Registers";
+        return _("Write Multiple Registers");
     }
     return "";
 }
@@ -45,7 +45,7 @@ std::string word_text(std::uint16_t value) {
 
 void add_function(decode_report& report, mb::function_code function) {
     const auto code = static_cast<unsigned>(function);
-    report.add("function", _("Function code"), hex_value(code, 2) + " " + std::string(function_name(function)), code);
+    report.add("function", _("Function code"), hex_value(code, 2) + " " + function_name(function), code);
 }
 
 void add_word(decode_report& report, std::string key, std::string label, std::uint16_t value) {

@@ -96,7 +96,7 @@ void print_report_text(const decode_report& report, std::ostream& out, std::ostr
     } else if (report.error) {
         // The codec's message names the protocol and the reason, e.g.
         // "CJ/T 188 frame rejected: checksum mismatch".
-        err << _("error: ") << report.error.message() << std::endl;
+        err << _("error: ") << translated_reason(report.error) << std::endl;
     }
 }
 

@@ -58,6 +58,10 @@ std::string hex_text(std::span<const std::uint8_t> bytes);
 // "0x1F" style hex of one value with `digits` hex digits.
 std::string hex_value(unsigned value, int digits);
 
+// A codec's rejection reason in the user's language (error.message() in
+// English when no translation exists).
+std::string translated_reason(std::error_code error);
+
 decode_report decode_cjt188(std::span<const std::uint8_t> bytes);
 decode_report decode_dlt645(std::span<const std::uint8_t> bytes);
 decode_report decode_modbus_rtu(std::span<const std::uint8_t> bytes, direction_choice choice);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
 #include <iostream>
 #include <span>
 #include <sstream>
@@ -37,11 +38,15 @@ int fail(const std::string& message) {
 }
 
 // Reads one answer from standard input after printing `prompt`; false at
-// the end of input.
+// the end of input. A terminal echoes the answer and its newline; from a
+// pipe nothing is echoed, so the prompt ends its own line.
 bool ask(const std::string& prompt, std::string& answer) {
-    std::cout << prompt << std::flush;
+    const bool terminal = ::isatty(STDIN_FILENO) == 1;
+    std::cout << prompt << (terminal ? "" : "\n") << std::flush;
     if (!std::getline(std::cin, answer)) {
-        std::cout << '\n';
+        if (terminal) {
+            std::cout << '\n';
+        }
         return false;
     }
     if (!answer.empty() && answer.back() == '\r') {
@@ -64,23 +69,81 @@ int missing_answer(std::string_view flag) {
                             fmt::arg("flag", flag)));
 }
 
+// Prompts for an invalid or empty answer this many times in a row before
+// init gives up.
+constexpr int max_attempts = 3;
+
+// Checks `values` with the daemon's loader and prints the errors of `key`
+// (gateway.id, uplink.brokers); true when it has none. Values not asked
+// yet get valid placeholders, so only the answer is judged.
+bool answer_valid(init_values values, std::string_view key) {
+    if (values.gateway_id.empty()) {
+        values.gateway_id = "gw-1";
+    }
+    if (values.brokers.empty()) {
+        values.brokers = {"tcp://127.0.0.1:1883"};
+    }
+    if (values.key_file.empty()) {
+        values.key_file = "/etc/citygate/keys.toml";
+    }
+
+    std::vector<config::config_issue> issues;
+    config::parse(render_config(reference_config, values), "citygate.toml", issues);
+    bool valid = true;
+    for (const auto& issue : issues) {
+        if (issue.severity == config::severity::error && issue.key.starts_with(key)) {
+            std::cerr << _("error: ") << issue.key << ": " << issue.message << '\n';
+            valid = false;
+        }
+    }
+    return valid;
+}
+
+// Prompts until `read_answer` stores a valid value of `key`, up to
+// max_attempts times.
+int ask_until_valid(const std::string& prompt, std::string_view flag, std::string_view key, init_values& values,
+                    const std::function<bool(const std::string&, init_values&)>& read_answer) {
+    std::string answer;
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        if (!ask(prompt, answer)) {
+            return missing_answer(flag);
+        }
+        if (read_answer(answer, values) && answer_valid(values, key)) {
+            return exit_ok;
+        }
+    }
+    return fail(fmt::format(fmt::runtime(_("no valid answer after {count} attempts; pass {flag} or answer the "
+                                           "prompt with a valid value")),
+                            fmt::arg("count", max_attempts), fmt::arg("flag", flag)));
+}
+
 // Fills `values` from the options and prompts for what they leave out.
 int collect_values(const init_options& options, init_values& values) {
     values.gateway_id = options.gateway_id;
     values.brokers = options.brokers;
     std::string answer;
 
-    while (values.gateway_id.empty()) {
-        if (!ask(_("Gateway id, as registered on the platform (e.g. changle-gw-0001): "), answer)) {
-            return missing_answer("--gateway-id");
+    if (values.gateway_id.empty()) {
+        const int result = ask_until_valid(
+            _("Gateway id, as registered on the platform (e.g. changle-gw-0001): "), "--gateway-id", "gateway.id",
+            values, [](const std::string& text, init_values& out) {
+                out.gateway_id = text;
+                return !text.empty();
+            });
+        if (result != exit_ok) {
+            return result;
         }
-        values.gateway_id = answer;
     }
-    while (values.brokers.empty()) {
-        if (!ask(_("MQTT broker URI, e.g. ssl://mqtt.example.org:8883 (several: separate with spaces): "), answer)) {
-            return missing_answer("--broker");
+    if (values.brokers.empty()) {
+        const int result = ask_until_valid(
+            _("MQTT broker URI, e.g. ssl://mqtt.example.org:8883 (several: separate with spaces): "), "--broker",
+            "uplink.brokers", values, [](const std::string& text, init_values& out) {
+                out.brokers = split_words(text);
+                return !out.brokers.empty();
+            });
+        if (result != exit_ok) {
+            return result;
         }
-        values.brokers = split_words(answer);
     }
     if (options.location) {
         values.location = *options.location;

@@ -6,6 +6,7 @@
 #include "gateway/cli/exit_codes.hpp"
 #include "gateway/cli/help_formatter.hpp"
 #include "gateway/cli/i18n.hpp"
+#include "gateway/cli/parse_errors.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -247,7 +248,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << _("error: ") << e.what() << '\n' << _("Run 'citygate --help' for the commands and options.") << std::endl;
+        std::cerr << _("error: ") << translate_parse_error(e) << '\n' << _("Run 'citygate --help' for the commands and options.") << std::endl;
         return exit_usage;
     }
     return action ? action() : exit_usage;

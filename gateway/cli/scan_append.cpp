@@ -15,6 +15,8 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
+#include <optional>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -44,25 +46,60 @@ std::optional<std::string> read_file(const std::filesystem::path& file) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// The config check of `citygate config check`, printing the problems.
-bool passes_config_check(const std::filesystem::path& file) {
+// Prints the errors among `issues`, naming `shown_as` where an issue names
+// `checked`, because the temporary file replaces the file the user named.
+bool print_errors(const std::vector<config::config_issue>& issues, const std::filesystem::path& checked,
+                  const std::filesystem::path& shown_as) {
+    bool ok = true;
+    for (auto issue : issues) {
+        if (issue.severity != config::severity::error) {
+            continue;
+        }
+        ok = false;
+        if (issue.file == checked) {
+            issue.file = shown_as;
+        }
+        std::cerr << config::to_string(issue) << '\n';
+    }
+    return ok;
+}
+
+// The config check of `citygate config check` on `checked`, printing the
+// problems as if they were in `shown_as`.
+bool passes_config_check(const std::filesystem::path& checked, const std::filesystem::path& shown_as) {
     std::vector<config::config_issue> issues;
-    const auto loaded = config::load(file, issues);
+    const auto loaded = config::load(checked, issues);
     if (loaded) {
         drivers::registry registry;
         drivers::register_builtin_drivers(registry);
         auto driver_issues = config::check_drivers(*loaded, registry);
         issues.insert(issues.end(), driver_issues.begin(), driver_issues.end());
     }
+    return print_errors(issues, checked, shown_as) && loaded.has_value();
+}
 
-    bool ok = loaded.has_value();
-    for (const auto& issue : issues) {
-        if (issue.severity == config::severity::error) {
-            ok = false;
-            std::cerr << config::to_string(issue) << '\n';
+// Device ids by address of the devices that `file` puts on `bus`, or
+// nullopt after printing why `file` cannot be read as a config file.
+std::optional<std::map<std::string, std::string>> devices_in_file(const std::filesystem::path& file,
+                                                                  const std::string& bus) {
+    std::vector<config::config_issue> issues;
+    const auto loaded = config::load(file, issues);
+    if (!loaded) {
+        print_errors(issues, file, file);
+        std::cerr << fmt::format(fmt::runtime(_("{file} fails the config check (errors above); fix it before "
+                                                "appending devices to it.")),
+                                 fmt::arg("file", file.string()))
+                  << '\n';
+        return std::nullopt;
+    }
+
+    std::map<std::string, std::string> out;
+    for (const auto& device : loaded->devices) {
+        if (device.bus == bus) {
+            out.emplace(device.address, device.id);
         }
     }
-    return ok;
+    return out;
 }
 
 // Writes `content` to a new file in `file`'s directory with `file`'s mode
@@ -112,7 +149,7 @@ int replace_checked(const std::filesystem::path& file, const std::string& origin
     if (temporary.empty()) {
         return exit_failed;
     }
-    if (!passes_config_check(temporary)) {
+    if (!passes_config_check(temporary, file)) {
         ::unlink(temporary.c_str());
         std::cerr << fmt::format(fmt::runtime(_("The config file with the new devices fails the config check "
                                                 "(errors above), so {file} was not changed.")),
@@ -160,13 +197,26 @@ std::string device_block(const scan_request& scan, const json& probe) {
 }
 
 int append_found_devices(const std::filesystem::path& file, const scan_request& scan, const std::vector<json>& found) {
+    // FILE may not be the config the daemon runs, so its own devices decide
+    // what is new, not the daemon's.
+    const auto existing = devices_in_file(file, scan.bus);
+    if (!existing) {
+        return exit_failed;
+    }
+
     std::string blocks;
     std::size_t count = 0;
     for (const auto& probe : found) {
-        if (probe.value("configured_as", json()).is_null()) {
-            blocks += (count == 0 ? "" : "\n") + device_block(scan, probe);
-            ++count;
+        const auto address = probe.value("address", "");
+        if (const auto known = existing->find(address); known != existing->end()) {
+            std::cerr << fmt::format(fmt::runtime(_("Skipped {address}: {file} already has it as device {id}.")),
+                                     fmt::arg("address", address), fmt::arg("file", file.string()),
+                                     fmt::arg("id", known->second))
+                      << '\n';
+            continue;
         }
+        blocks += (count == 0 ? "" : "\n") + device_block(scan, probe);
+        ++count;
     }
     if (count == 0) {
         std::cerr << fmt::format(fmt::runtime(_("Nothing to append to {file}: no new device was found.")),

@@ -16,8 +16,8 @@ namespace citygate::cli {
 // that names the scan and bus that found it.
 std::string device_block(const scan_request& scan, const nlohmann::json& probe);
 
-// Appends a block per found device that is not configured yet, after a
-// confirmation question unless scan.yes. The new content goes to a
+// Appends a block per found device whose address `file` does not already
+// have on the scanned bus, after a confirmation question unless scan.yes. The new content goes to a
 // temporary file next to `file`, which must pass the config check before it
 // replaces `file` by rename, so `file` is never left invalid or half
 // written. Returns an exit code.

@@ -97,6 +97,7 @@ struct scan_outcome {
     std::size_t probed = 0;
     std::size_t total = 0;
     bool interrupted = false;
+    bool broadcast = false;       // one read-address broadcast rather than a sweep
     std::string not_found_detail; // why the broadcast found nothing
 };
 
@@ -155,6 +156,7 @@ std::optional<int> run_probes(const daemon_options& options, const scan_request&
     interrupt_requested = 0;
 
     outcome.total = targets.size();
+    outcome.broadcast = targets.size() == 1 && !targets.front();
     for (std::size_t index = 0; index < targets.size(); ++index) {
         if (interrupt_requested != 0) {
             outcome.interrupted = true;
@@ -199,6 +201,13 @@ void render_scan(const scan_request& scan, const scan_outcome& outcome, std::ost
             << '\n';
         if (!outcome.not_found_detail.empty()) {
             out << _("Detail: ") << outcome.not_found_detail << '\n';
+        }
+        // Silence and a garbled reply look alike when several meters answer
+        // the broadcast at once, so both get the hint.
+        if (outcome.broadcast && !outcome.interrupted) {
+            out << _("Every meter answers the broadcast, so with several meters on the bus the replies collide. "
+                     "Probe each address with --range FIRST-LAST.")
+                << '\n';
         }
         return;
     }

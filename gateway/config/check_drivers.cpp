@@ -35,7 +35,8 @@ void check_device(const config& cfg, std::size_t index, const drivers::registry&
     const drivers::device_params params{device.id, device.address, device.options};
     auto codec = driver->make_codec(params, error);
     if (error || !codec) {
-        const auto reason = error ? error.message() : std::string("the driver returned no codec");
+        const auto reason =
+            error ? driver->describe_config_error(params, error) : std::string("the driver returned no codec");
         issues.push_back({cfg.source, device.line, 0, key,
                           "driver " + detail::quote_text(device.driver) + " rejects the address or options of device " +
                               detail::quote_text(device.id) + ": " + reason});

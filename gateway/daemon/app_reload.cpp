@@ -6,6 +6,7 @@
 #include "gateway/bus/device_manager.hpp"
 #include "gateway/bus/dtu_listener.hpp"
 #include "gateway/config/check_drivers.hpp"
+#include "gateway/config/restart_keys.hpp"
 #include "gateway/daemon/systemd_notify.hpp"
 
 #include <spdlog/spdlog.h>
@@ -26,15 +27,18 @@ void log_issues(const std::string& gateway_id, const std::vector<config::config_
     }
 }
 
-bool same_startup_sections(const config::config& a, const config::config& b)
+// Names the changed startup-only keys, without their values.
+void warn_restart_keys(const config::config& running, const config::config& next)
 {
-    return a.gateway.id == b.gateway.id && a.gateway.data_dir == b.gateway.data_dir &&
-           a.gateway.control_socket == b.gateway.control_socket && a.uplink.brokers == b.uplink.brokers &&
-           a.uplink.client_id == b.uplink.client_id && a.uplink.username == b.uplink.username &&
-           a.uplink.topic_prefix == b.uplink.topic_prefix && a.store.max_bytes == b.store.max_bytes &&
-           a.store.max_age == b.store.max_age && a.store.batch_max_readings == b.store.batch_max_readings &&
-           a.dtu.listen == b.dtu.listen && a.dtu.registration_timeout == b.dtu.registration_timeout &&
-           a.dtu.max_connections == b.dtu.max_connections;
+    const auto changed = config::changed_restart_keys(running, next);
+    if (changed.empty())
+        return;
+    std::string names;
+    for (const auto& key : changed)
+        names += (names.empty() ? "" : ", ") + key;
+    spdlog::warn("gateway {}: changed keys take effect after a restart (a reload applies only [[bus]], [[device]] "
+                 "and the key file): {}",
+                 running.gateway.id, names);
 }
 
 } // namespace
@@ -89,9 +93,7 @@ void app::reload()
         return;
     }
 
-    if (!same_startup_sections(config_, *next))
-        spdlog::warn("gateway {}: changes outside [[bus]] and [[device]] take effect after a restart",
-                     config_.gateway.id);
+    warn_restart_keys(config_, *next);
 
     const auto summary = devices_->apply(*next);
     for (const auto& error : summary.errors)

@@ -60,13 +60,11 @@ void add_answer(const drivers::poll_answer& answer, json& result)
     }
 }
 
-// Why nothing was found, in words a technician can act on.
-std::string not_found_detail(std::error_code error, const bus::poll_result& outcome, bool broadcast)
+// Detail of a probe that found nothing. The CLI adds the hint to scan with
+// --range after a broadcast, in the user's language.
+std::string not_found_detail(std::error_code error, const bus::poll_result& outcome)
 {
-    auto detail = outcome.error_detail.empty() ? error.message() : outcome.error_detail;
-    if (broadcast && error != bus::bus_error::timeout)
-        detail += "; several devices answered at once or the line is noisy: scan with --range";
-    return detail;
+    return outcome.error_detail.empty() ? error.message() : outcome.error_detail;
 }
 
 } // namespace
@@ -140,7 +138,7 @@ void probe_command::finish(scan_tally& tally, const json& request, json result, 
     // Silence and invalid frames are results of the probe; a closed port
     // or a full queue means it never ran.
     const bool not_answered = error == bus::bus_error::timeout || error == bus::bus_error::decode_failed ||
-                              error == bus::bus_error::answer_too_long;
+                              error == bus::bus_error::answer_too_long || error == bus::bus_error::request_refused;
     if (error && !not_answered) {
         const auto message =
             outcome.error_detail.empty() ? error.message() : error.message() + ": " + outcome.error_detail;
@@ -151,7 +149,7 @@ void probe_command::finish(scan_tally& tally, const json& request, json result, 
     }
 
     if (error) {
-        result["detail"] = not_found_detail(error, outcome, request.at("address").is_null());
+        result["detail"] = not_found_detail(error, outcome);
     } else {
         result["found"] = true;
         add_answer(outcome.answer, result);

@@ -1,5 +1,7 @@
 #include "protocols/cjt188/error.hpp"
 
+#include "protocols/common/refusal.hpp"
+
 #include <string>
 
 namespace citygate::cjt188 {
@@ -9,6 +11,16 @@ namespace {
 class category_impl : public std::error_category {
 public:
     const char* name() const noexcept override { return "citygate.cjt188"; }
+
+    // The abnormal replies are valid refusals by the meter; every other
+    // value is a frame the codec rejects.
+    std::error_condition default_error_condition(int value) const noexcept override
+    {
+        const auto e = static_cast<error>(value);
+        if (e == error::abnormal_response || e == error::valve_command_rejected)
+            return proto::answer_condition::request_refused;
+        return std::error_category::default_error_condition(value);
+    }
 
     std::string message(int value) const override
     {

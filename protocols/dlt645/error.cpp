@@ -1,5 +1,7 @@
 #include "protocols/dlt645/error.hpp"
 
+#include "protocols/common/refusal.hpp"
+
 #include <string>
 
 namespace citygate::dlt645 {
@@ -47,6 +49,12 @@ public:
 class meter_category_impl : public std::error_category {
 public:
     const char* name() const noexcept override { return "citygate.dlt645_meter"; }
+
+    // Every abnormal reply is a valid refusal by the meter.
+    std::error_condition default_error_condition(int) const noexcept override
+    {
+        return proto::answer_condition::request_refused;
+    }
 
     std::string message(int value) const override
     {

@@ -1,5 +1,7 @@
 #include "protocols/modbus/error.hpp"
 
+#include "protocols/common/refusal.hpp"
+
 #include <cstdio>
 #include <string>
 
@@ -66,6 +68,12 @@ public:
 class exception_category_impl : public std::error_category {
 public:
     const char* name() const noexcept override { return "citygate.modbus_exception"; }
+
+    // Every exception reply is a valid refusal by the slave.
+    std::error_condition default_error_condition(int) const noexcept override
+    {
+        return proto::answer_condition::request_refused;
+    }
 
     std::string message(int value) const override
     {

@@ -139,6 +139,11 @@ TEST_CASE("bus scan finds the simulated meters on three buses") {
         const auto broadcast = scan({"rs485-cjt", "--protocol", "cjt188"});
         REQUIRE_MESSAGE(broadcast.exit_code == 0, broadcast.err);
         CHECK(found_addresses(broadcast.out).empty());
+
+        // Without --json the silence comes with the hint to sweep.
+        const auto text = run_cli({"bus", "scan", "rs485-cjt", "--protocol", "cjt188", "--socket", socket.string()});
+        REQUIRE_MESSAGE(text.exit_code == 0, text.err);
+        CHECK_MESSAGE(text.out.find("Probe each address with --range FIRST-LAST.") != std::string::npos, text.out);
     }
 
     SUBCASE("modbus sweep finds the unit id") {

@@ -105,8 +105,34 @@ TEST_CASE("bus_poller gives up after all retries with a timeout")
     CHECK(result.exchanges[0].attempts == 3);
     CHECK(result.error_detail.find("no answer within 150 ms") != std::string::npos);
     CHECK(b.wire->count_writes("Q1") == 6);
-    CHECK(b.status("m1").failures == 2);
-    CHECK(b.status("m1").consecutive_failures == 2);
+    // Only the scheduled poll counts: an on-demand read reports to its caller.
+    CHECK(b.status("m1").failures == 1);
+    CHECK(b.status("m1").consecutive_failures == 1);
+}
+
+TEST_CASE("bus_poller on-demand read failure keeps device state")
+{
+    bench b;
+    bool silent = false;
+    b.wire->responder = [&](const std::string& q) { return silent ? std::vector<chunk>{} : answer(q, "1"); };
+    b.add(meter("1", milliseconds{60000}, 2));
+    b.poller.start();
+    REQUIRE(run_until(b.io, [&] { return !b.readings.empty(); }));
+
+    silent = true;
+    for (int i = 0; i < 3; ++i) {
+        const auto [error, result] = b.read("m1");
+        CHECK(error == bus_error::timeout);
+        CHECK(result.error_detail.starts_with("no answer within"));
+    }
+
+    const auto s = b.status("m1");
+    CHECK(s.state == device_state::online);
+    CHECK(s.consecutive_failures == 0);
+    CHECK(s.failures == 0);
+    CHECK(s.polls == 1);
+    CHECK(s.last_error.empty());
+    CHECK(b.states_of("m1") == std::vector<std::string>{"online"});
 }
 
 TEST_CASE("bus_poller marks a device offline and online once each")
@@ -207,7 +233,8 @@ TEST_CASE("bus_poller rejects garbage and keeps polling other devices")
 
     CHECK(b.readings_of("m2") == 0);
     CHECK(b.status("m2").rejected_frames >= 2);
-    CHECK(b.status("m2").rejected_frames == b.status("m2").polls);
+    // The on-demand read's frame counts as rejected, but the read is no poll.
+    CHECK(b.status("m2").rejected_frames == b.status("m2").polls + 1);
     CHECK(b.status("m2").last_error == "invalid answer: answer does not start with 'A'");
     CHECK(b.status("m1").state == device_state::online);
     CHECK(b.status("m1").rejected_frames == 0);

@@ -4,8 +4,10 @@
 //
 // Request:  'Q' <address>
 // Answer:   'A' <address> ':' <number> ['!'] '\n'   ('!' raises an alarm)
+// Refusal:  'R' <address> '\n'   (a valid reply rejecting the request)
 
 #include "drivers/driver.hpp"
+#include "protocols/common/refusal.hpp"
 #include "gateway/bus/transport.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -36,7 +38,7 @@ inline std::string text_of(std::span<const std::uint8_t> b)
     return {b.begin(), b.end()};
 }
 
-enum class fake_codec_error { bad_start = 1, bad_number, wrong_address };
+enum class fake_codec_error { bad_start = 1, bad_number, wrong_address, refused };
 
 inline const std::error_category& fake_codec_category()
 {
@@ -51,8 +53,17 @@ inline const std::error_category& fake_codec_category()
                 return "value is not a number";
             case fake_codec_error::wrong_address:
                 return "answer is from another address";
+            case fake_codec_error::refused:
+                return "device refused the request";
             }
             return "fake codec error";
+        }
+
+        std::error_condition default_error_condition(int v) const noexcept override
+        {
+            if (static_cast<fake_codec_error>(v) == fake_codec_error::refused)
+                return proto::answer_condition::request_refused;
+            return std::error_category::default_error_condition(v);
         }
     };
     static const category c;
@@ -94,6 +105,8 @@ public:
         return {};
     }
 
+    std::vector<std::string> commands() const override { return {"valve=open|close"}; }
+
 private:
     std::string id_of(std::size_t step) const { return step == 0 ? address_ : address_ + "." + std::to_string(step); }
 
@@ -103,13 +116,17 @@ private:
         using result = proto::decode_result<drivers::poll_answer>;
         if (bytes.empty())
             return result::need_more();
-        if (bytes[0] != 'A')
+        if (bytes[0] != 'A' && bytes[0] != 'R')
             return result::fail(make_fake_error(fake_codec_error::bad_start), 1);
 
         const auto text = text_of(bytes);
         const auto end = text.find('\n');
         if (end == std::string::npos)
             return result::need_more();
+        if (bytes[0] == 'R')
+            return result::fail(make_fake_error(text.substr(1, end - 1) == id ? fake_codec_error::refused
+                                                                               : fake_codec_error::wrong_address),
+                                end + 1);
 
         const auto colon = text.find(':');
         if (colon == std::string::npos || colon > end || text.substr(1, colon - 1) != id)

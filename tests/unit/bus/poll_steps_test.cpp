@@ -86,6 +86,66 @@ TEST_CASE("poll step with a rejected answer keeps the other steps")
     CHECK(b.poller.status().rejected_frames == 1);
 }
 
+TEST_CASE("poll refused by the device is not retried")
+{
+    bench b(fast_bus(2));
+    b.wire->responder = [](const std::string&) { return std::vector<chunk>{{milliseconds{1}, bytes_of("R5\n")}}; };
+    b.poller.add_device(meter("5", milliseconds{10}, 2), std::make_unique<fake_codec>("5", 1));
+    b.poller.start();
+
+    REQUIRE(run_until(b.io, [&] { return b.status("m5").polls >= 4; }));
+
+    const auto s = b.status("m5");
+    CHECK(b.wire->count_writes("Q5") == s.polls);
+    CHECK(s.state == device_state::online);
+    CHECK(s.consecutive_failures == 0);
+    CHECK(s.rejected_frames == 0);
+    CHECK(s.last_error == "device refused the request");
+    CHECK(b.poller.status().rejected_frames == 0);
+    CHECK(b.states_of("m5") == std::vector<std::string>{"online"});
+    CHECK(b.readings.empty());
+}
+
+TEST_CASE("poll step refused by the device keeps the other steps")
+{
+    bench b(fast_bus(2));
+    b.wire->responder = [](const std::string& q) {
+        return q == "Q5.1" ? std::vector<chunk>{{milliseconds{1}, bytes_of("R5.1\n")}} : answer(q, "7");
+    };
+    add_stepped(b, "5", 3);
+    b.poller.start();
+
+    const auto [error, result] = b.read("m5");
+
+    CHECK_FALSE(error);
+    CHECK(b.wire->count_writes("Q5.1") == 2); // the scheduled poll and the read, once each
+    REQUIRE(result.exchanges.size() == 3);
+    CHECK(result.exchanges[1].attempts == 1);
+    CHECK(result.exchanges[1].error == "device refused the request");
+    CHECK(result.answer.values.size() == 2);
+    const auto s = b.status("m5");
+    CHECK(s.state == device_state::online);
+    CHECK(s.rejected_frames == 0);
+    CHECK(s.last_error == "step 2 of 3: device refused the request");
+}
+
+TEST_CASE("device command refused by the device is not retried")
+{
+    bench b(fast_bus(2));
+    b.wire->responder = [](const std::string& q) {
+        return q.starts_with("W") ? std::vector<chunk>{{milliseconds{1}, bytes_of("R5\n")}} : answer(q, "7");
+    };
+    add_stepped(b, "5", 1);
+    b.poller.start();
+
+    const auto [error, result] = run_command(b, "m5", "valve", "close");
+
+    CHECK(error == bus_error::request_refused);
+    CHECK(result.error_detail == "device refused the request");
+    CHECK(b.wire->count_writes("W5:valve=close") == 1);
+    CHECK(b.status("m5").rejected_frames == 0);
+}
+
 TEST_CASE("poll stops after a silent first step")
 {
     bench b(fast_bus(1));
@@ -153,7 +213,7 @@ TEST_CASE("device command unknown to the driver is rejected before the bus")
 
     const auto [bad_value, bad_result] = run_command(b, "m5", "valve", "half");
     CHECK(bad_value == bus_error::command_rejected);
-    CHECK(bad_result.error_detail == "invalid value for this command");
+    CHECK(bad_result.error_detail == "invalid value \"half\" for command valve; expected open|close");
 
     CHECK(b.wire->count_writes("W5:valve=half") == 0);
     const auto [missing, missing_result] = run_command(b, "m9", "valve", "close");

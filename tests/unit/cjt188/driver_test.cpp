@@ -3,6 +3,7 @@
 
 #include "drivers/cjt188/cjt188_driver.hpp"
 #include "drivers/registry.hpp"
+#include "protocols/common/refusal.hpp"
 #include "tests/unit/cjt188/vectors.hpp"
 
 #include <doctest/doctest.h>
@@ -241,6 +242,8 @@ TEST_CASE("driver abnormal reply rejected")
 
     REQUIRE(result.failed());
     CHECK(result.error() == cjt188::error::abnormal_response);
+    CHECK(proto::is_refusal(result.error()));
+    CHECK_FALSE(proto::is_refusal(cjt188::error::bad_checksum));
     CHECK(result.consumed() == in.size());
     CHECK(dynamic_cast<const cjt188_device_codec&>(*codec).stats().abnormal == 1);
 }

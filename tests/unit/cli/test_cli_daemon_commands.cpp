@@ -199,6 +199,43 @@ TEST_CASE("status lists the dtu listener counters") {
                           "0 over the connection limit\n") != std::string::npos);
 }
 
+TEST_CASE("status dtu endpoints in Chinese") {
+    running_server server([](const json& request, control::reply_fn reply) {
+        auto result = status_result();
+        result["buses"] = {{{"id", "dtu-1"}, {"endpoint", "dtu id:DTU0001 from 10.0.0.7:50312"}, {"open", true}},
+                           {{"id", "dtu-2"}, {"endpoint", "dtu id:DTU0002 (not registered)"}, {"open", false}}};
+        if (request.at("cmd") == "status")
+            reply(control::make_result(result));
+    });
+    const std::vector<std::string> zh{"LANG=zh_CN.UTF-8", "LC_ALL=zh_CN.UTF-8", "LANGUAGE=zh_CN", "TZ=UTC0",
+                                      "PATH=/usr/bin:/bin"};
+    const auto result = run_cli(args(server, {"status"}), "", zh);
+
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find("dtu id:DTU0001，来自 10.0.0.7:50312") != std::string::npos);
+    CHECK(result.out.find("dtu id:DTU0002（未注册）") != std::string::npos);
+    CHECK(result.out.find(" from ") == std::string::npos);
+
+    const auto english = run_cli(args(server, {"status"}));
+    CHECK(english.out.find("dtu id:DTU0001 from 10.0.0.7:50312") != std::string::npos);
+}
+
+TEST_CASE("command line errors in Chinese") {
+    const std::vector<std::string> zh{"LANG=zh_CN.UTF-8", "LC_ALL=zh_CN.UTF-8", "LANGUAGE=zh_CN", "TZ=UTC0",
+                                      "PATH=/usr/bin:/bin"};
+    const auto no_command = run_cli({}, "", zh);
+    CHECK(no_command.exit_code == 2);
+    CHECK(no_command.err.find("需要指定一个命令") != std::string::npos);
+
+    CHECK(run_cli({"bus", "scan"}, "", zh).err.find("缺少 bus") != std::string::npos);
+    CHECK(run_cli({"status", "--bogus"}, "", zh).err.find("无法识别的参数：--bogus") != std::string::npos);
+    CHECK(run_cli({"decode", "--protocol", "x", "68"}, "", zh).err.find("--protocol：取值 'x' 无效") !=
+          std::string::npos);
+    CHECK(run_cli({"decode", "--protocol"}, "", zh).err.find("--protocol 需要一个取值") != std::string::npos);
+
+    CHECK(run_cli({}).err.find("error: a command is required") != std::string::npos);
+}
+
 TEST_CASE("status without a dtu listener prints no dtu lines") {
     running_server server(fake_daemon);
     const auto result = run_cli(args(server, {"status"}));

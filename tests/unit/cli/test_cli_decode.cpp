@@ -149,6 +149,25 @@ TEST_CASE("decode non-hex input is a usage error") {
     CHECK(contains(empty.err, "no frame bytes"));
 }
 
+TEST_CASE("decode argument that splits a byte") {
+    const auto split = run_cli(decode_args("dlt645", {"68", "1", "0"}));
+    CHECK(split.exit_code == 2);
+    CHECK(contains(split.err, "argument 2 ('1'): '1' has an odd number of hex digits"));
+
+    const auto inside = run_cli(decode_args("modbus-rtu", {"11 03 06", "AE 4 1"}));
+    CHECK(inside.exit_code == 2);
+    CHECK(contains(inside.err, "argument 2 ('AE 4 1'): '4'"));
+
+    const auto from_stdin = run_cli(decode_args("modbus-rtu", {}), "11 03\n0 6\n");
+    CHECK(from_stdin.exit_code == 2);
+    CHECK(contains(from_stdin.err, "standard input: '0'"));
+
+    const auto zh = run_cli(decode_args("dlt645", {"6", "8"}), "",
+                            {"LANG=zh_CN.UTF-8", "LC_ALL=zh_CN.UTF-8", "LANGUAGE=zh_CN", "TZ=UTC0", "PATH=/usr/bin:/bin"});
+    CHECK(zh.exit_code == 2);
+    CHECK(contains(zh.err, "第 1 个参数（'6'）"));
+}
+
 TEST_CASE("decode argument errors") {
     CHECK(run_cli({"decode", "--protocol", "iec104", "68"}).exit_code == 2);
     CHECK(run_cli({"decode", "68 10"}).exit_code == 2);

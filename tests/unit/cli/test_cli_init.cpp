@@ -150,6 +150,39 @@ TEST_CASE("init repeats a prompt after an empty line") {
     CHECK(load_config(dir / "citygate.toml").gateway.id == "gw-2");
 }
 
+TEST_CASE("init asks again after an invalid answer") {
+    temp_dir dir;
+    const auto result =
+        run_cli(init_args(dir, {}), "gw 1/a\ngw-3\nhttp://example.org\ntcp://127.0.0.1:1883\nPump room 2\n");
+
+    REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+    CHECK(result.err.find("gateway.id: ") != std::string::npos);
+    CHECK(result.err.find("uplink.brokers") != std::string::npos);
+    const auto config = load_config(dir / "citygate.toml");
+    CHECK(config.gateway.id == "gw-3");
+    CHECK(config.uplink.brokers == std::vector<std::string>{"tcp://127.0.0.1:1883"});
+    CHECK(config.gateway.location == "Pump room 2");
+}
+
+TEST_CASE("init gives up after three invalid answers") {
+    temp_dir dir;
+    const auto result = run_cli(init_args(dir, {"--location", "x"}), "a b\n\nc/d\ngw-4\n");
+
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("no valid answer after 3 attempts; pass --gateway-id") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "citygate.toml"));
+    CHECK_FALSE(fs::exists(dir / "keys.toml"));
+}
+
+TEST_CASE("init prompts end their line when stdin is a pipe") {
+    temp_dir dir;
+    const auto result = run_cli(init_args(dir, {}), "gw-5\ntcp://127.0.0.1:1883\nx\n");
+
+    REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+    CHECK(result.out.find("(e.g. changle-gw-0001): \nMQTT broker URI") != std::string::npos);
+    CHECK(result.out.find("separate with spaces): \nLocation of the box") != std::string::npos);
+}
+
 TEST_CASE("init without input writes nothing") {
     temp_dir dir;
     const auto result = run_cli(init_args(dir, {"--gateway-id", "gw-1"}), "");

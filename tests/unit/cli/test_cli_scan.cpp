@@ -42,7 +42,8 @@ json probe_result(const json& request, bool found, const std::string& address, c
 }
 
 // Meters 000000000003 and 000000000007 (DL/T 645) and unit 5 (Modbus) on
-// bus rs485-1; wm-07 is already configured at 000000000007.
+// bus rs485-1; wm-07 is already configured at 000000000007. On bus rs485-2
+// two meters garble every broadcast reply.
 void fake_daemon(const json& request, const control::reply_fn& reply) {
     if (request["cmd"] == "devices") {
         reply(control::make_result({{"devices", {{{"id", "wm-07"}, {"driver", "dlt645"}, {"bus", "rs485-1"},
@@ -52,6 +53,11 @@ void fake_daemon(const json& request, const control::reply_fn& reply) {
     {
         const std::lock_guard lock(probes_mutex);
         probe_requests.push_back(request);
+    }
+    if (request["bus"] == "rs485-2") {
+        reply(control::make_result(
+            probe_result(request, false, "", "incomplete answer (9 bytes) within 300 ms")));
+        return;
     }
     if (request["bus"] != "rs485-1") {
         reply(control::make_error(control::errc::bus_not_found, "no bus with id " + request["bus"].get<std::string>()));
@@ -173,6 +179,21 @@ TEST_CASE("scan broadcast sends one probe and prints the meter") {
     CHECK(result.out.find("Devices found on bus rs485-1: 1.") != std::string::npos);
 }
 
+TEST_CASE("scan broadcast without an answer hints at --range") {
+    running_server server(fake_daemon);
+    const auto result = run_cli(args(server, {"bus", "scan", "rs485-2", "--protocol", "dlt645"}));
+
+    CHECK_MESSAGE(result.exit_code == 0, result.err);
+    CHECK(result.out.find("No device answered on bus rs485-2 (1 of 1 addresses probed).") != std::string::npos);
+    CHECK(result.out.find("Detail: incomplete answer (9 bytes) within 300 ms") != std::string::npos);
+    CHECK(result.out.find("Probe each address with --range FIRST-LAST.") != std::string::npos);
+
+    const auto sweep = run_cli(
+        args(server, {"bus", "scan", "rs485-1", "--protocol", "dlt645", "--range", "000000000020-000000000021", "-q"}));
+    CHECK(sweep.out.find("No device answered") != std::string::npos);
+    CHECK(sweep.out.find("--range") == std::string::npos);
+}
+
 TEST_CASE("scan sweep probes each address and marks configured ones") {
     running_server server(fake_daemon);
     clear_probes();
@@ -258,7 +279,10 @@ TEST_CASE("scan of an unknown bus exits 1 with bus_not_found") {
 TEST_CASE("scan append adds new devices after a yes and keeps the mode") {
     running_server server(fake_daemon);
     temp_dir dir;
-    const auto file = write_config(dir, valid_config, 0640);
+    // FILE has meter 000000000007 already; the daemon's wm-07 does not count.
+    const auto with_meter = std::string(valid_config) +
+                            "[[device]]\nid = \"m7\"\ndriver = \"dlt645\"\nbus = \"rs485-1\"\naddress = \"000000000007\"\n";
+    const auto file = write_config(dir, with_meter, 0640);
     const auto result = run_cli(args(server, {"bus", "scan", "rs485-1", "--protocol", "dlt645", "--range",
                                               "000000000001-000000000010", "-q", "--append", file.string()}),
                                 "yes\n");
@@ -266,16 +290,47 @@ TEST_CASE("scan append adds new devices after a yes and keeps the mode") {
     CHECK_MESSAGE(result.exit_code == 0, result.err);
     CHECK(result.err.find("Append the devices found (1) to") != std::string::npos);
     const auto text = slurp(file);
-    CHECK(text.rfind(valid_config, 0) == 0);
+    CHECK(text.rfind(with_meter, 0) == 0);
     CHECK(text.find("# Found by 'citygate bus scan' on bus rs485-1: energy_import = 12.5 kWh\n[[device]]\n"
                     "id = \"rs485-1-000000000003\"\ndriver = \"dlt645\"\nbus = \"rs485-1\"\n"
                     "address = \"000000000003\"\n[device.options]\nedition = \"2007\"\n") != std::string::npos);
-    CHECK(text.find("000000000007") == std::string::npos); // configured already
+    CHECK(text.find("rs485-1-000000000007") == std::string::npos);
+    CHECK(result.err.find("Skipped 000000000007: " + file.string() + " already has it as device m7.") !=
+          std::string::npos);
     struct stat info {};
     REQUIRE(::stat(file.c_str(), &info) == 0);
     CHECK((info.st_mode & 07777) == 0640);
     CHECK(files_in(dir.path()) == 1);
     CHECK(run_cli({"config", "check", file.string()}).exit_code == 0);
+}
+
+TEST_CASE("scan append adds a device the daemon has but FILE lacks") {
+    running_server server(fake_daemon);
+    temp_dir dir;
+    const auto file = write_config(dir, valid_config, 0600);
+    const auto result = run_cli(args(server, {"bus", "scan", "rs485-1", "--protocol", "dlt645", "--range",
+                                              "000000000007-000000000007", "-q", "--append", file.string(), "--yes"}));
+
+    CHECK_MESSAGE(result.exit_code == 0, result.err);
+    CHECK(slurp(file).find("id = \"rs485-1-000000000007\"") != std::string::npos);
+}
+
+TEST_CASE("scan append duplicate id error names FILE") {
+    running_server server(fake_daemon);
+    temp_dir dir;
+    // Same id as the block the scan generates, at another address.
+    const auto with_id = std::string(valid_config) + "[[device]]\nid = \"rs485-1-000000000161\"\ndriver = "
+                                                     "\"dlt645\"\nbus = \"rs485-1\"\naddress = \"000000000099\"\n";
+    const auto file = write_config(dir, with_id, 0600);
+    const auto result = run_cli(
+        args(server, {"bus", "scan", "rs485-1", "--protocol", "dlt645", "--append", file.string(), "--yes"}));
+
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find(file.string() + ":") != std::string::npos);
+    CHECK(result.err.find("duplicate device id") != std::string::npos);
+    CHECK(result.err.find("/.citygate.toml.") == std::string::npos);
+    CHECK(slurp(file) == with_id);
+    CHECK(files_in(dir.path()) == 1);
 }
 
 TEST_CASE("scan append without a yes leaves the file byte-identical") {

@@ -1,6 +1,7 @@
 // Reply and request decoding, value formats, meter errors and the time sync
 // builder. Vectors and their sources are in vectors.hpp.
 
+#include "protocols/common/refusal.hpp"
 #include "protocols/dlt645/codec.hpp"
 #include "tests/unit/dlt645/vectors.hpp"
 
@@ -206,6 +207,7 @@ TEST_CASE("reply D1 abnormal is a named meter error")
     CHECK(result.error() == meter_error::no_requested_data);
     CHECK(result.error().category() == meter_error_category());
     CHECK(result.error().message() == "DL/T 645 meter error: no data for the requested identifier");
+    CHECK(citygate::proto::is_refusal(result.error()));
     CHECK(result.consumed() == in.size());
     CHECK(stats.abnormal == 1);
     CHECK(stats.frames_ok == 1);

@@ -123,6 +123,31 @@ TEST_CASE("driver read list validation")
           dlt645_config_error::quantity_not_in_edition);
 }
 
+TEST_CASE("driver config errors name the value")
+{
+    const std::string address(d3_address);
+    const auto describe = [](const device_params& p) { return dlt645_driver().describe_config_error(p, config_error(p)); };
+    const auto contains = [](const std::string& text, const std::string& part) {
+        INFO(text);
+        return text.find(part) != std::string::npos;
+    };
+
+    const auto unknown = describe(params(address, {{"read", "energy_import, energy"}}));
+    CHECK(contains(unknown, "unknown metric \"energy\""));
+    CHECK(contains(unknown, "metrics of edition 2007: energy_combined, energy_import, "));
+    CHECK(contains(unknown, "voltage_a"));
+
+    const auto not_in_1997 = describe(params(address, {{"edition", "1997"}, {"read", "energy_import,power_apparent"}}));
+    CHECK(contains(not_in_1997, "metric \"power_apparent\" has no data identifier in edition 1997"));
+    CHECK_FALSE(contains(not_in_1997, "power_apparent,"));
+
+    CHECK(contains(describe(params(address, {{"read", "voltage_a,voltage_a"}})), "\"voltage_a\" is listed twice"));
+    CHECK(contains(describe(params(address, {{"read", " "}})), "no metric listed"));
+    CHECK(contains(describe(params(address, {{"edition", "2010"}})), "edition \"2010\": expected \"2007\" or \"1997\""));
+    CHECK(contains(describe(params(address, {{"reads", "all"}})), "option \"reads\": expected edition or read"));
+    CHECK(contains(describe(params("12345", {})), "address \"12345\""));
+}
+
 TEST_CASE("driver read all covers every quantity of the edition")
 {
     std::size_t in_2007 = 0;

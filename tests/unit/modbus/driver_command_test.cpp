@@ -156,8 +156,19 @@ TEST_CASE("read-only and unknown points reject writes")
 
 TEST_CASE("commands list writable points")
 {
-    const std::vector<std::string> expected{"lamp=on|off", "setpoint=<number>", "total=<number>"};
+    const std::vector<std::string> expected{"lamp=on|off", "setpoint=<number from 0 to 65535>",
+                                            "total=<number from 0 to 4294967295>"};
     CHECK(m1_device()->commands() == expected);
+}
+
+TEST_CASE("commands list the range after scale and offset")
+{
+    auto codec = make_rtu("17", {{"point.level", "holding 5 i16 scale=0.5 offset=-10"},
+                                 {"point.flow", "holding 6 u16 scale=-2"},
+                                 {"point.ratio", "holding 8 f32"}});
+    const std::vector<std::string> expected{"flow=<number from -131070 to 0>", "level=<number from -16394 to 16373.5>",
+                                            "ratio=<number>"};
+    CHECK(codec->commands() == expected);
 }
 
 TEST_CASE("write exception reply by name")

@@ -2,6 +2,7 @@
 // answer mapping. Vectors and their sources are in vectors.hpp.
 
 #include "drivers/modbus/modbus_driver.hpp"
+#include "protocols/common/refusal.hpp"
 #include "protocols/modbus/rtu.hpp"
 #include "tests/unit/modbus/vectors.hpp"
 
@@ -160,6 +161,10 @@ TEST_CASE("driver rejects bad crc and exceptions by name")
     CHECK(rejected.error().message() == "Modbus exception 02 ILLEGAL DATA ADDRESS");
     CHECK(codec->stats().bad_crc == 1);
     CHECK(codec->stats().exceptions == 1);
+
+    // The core repeats a garbled frame but not the device's refusal.
+    CHECK(proto::is_refusal(rejected.error()));
+    CHECK_FALSE(proto::is_refusal(bad_crc.error()));
 }
 
 TEST_CASE("driver rejects a reply from another unit")
