@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <csignal>
 #include <system_error>
 
@@ -73,11 +72,7 @@ void app::open_store()
 
     pipeline_options options;
     options.flush_interval = config_.store.flush_interval;
-    // Buffered readings cost about 100 bytes per value until they are
-    // sealed, so a busy gateway flushes every 100 readings instead of
-    // waiting for a full batch. At ordinary rates the timer flushes first.
-    constexpr std::size_t early_flush_readings = 100;
-    options.flush_threshold = std::min(config_.store.batch_max_readings, early_flush_readings);
+    options.flush_threshold = config_.store.batch_max_readings;
     options.clock_trusted = [] { return bus::wall_clock_trusted(); };
     pipeline_ = std::make_unique<pipeline>(io_, *outbox_,
                                            make_sealer(config_.gateway.id, keys_, now_ms, seal_counters_),
