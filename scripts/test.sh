@@ -9,10 +9,10 @@
 #            the target, ctest runs the unit tests under qemu-user, and for
 #            aarch64 gateway_integration_test runs the arm64 citygated against
 #            the host's mosquitto. docs/cross.md has the measured times.
-#   --image  runs only scripts/build-image.sh: builds the arm64 packages and a
-#            Debian arm64 image with them, and boots it under
-#            qemu-system-aarch64 until citygated reports READY.
-#            docs/install.md has the measured times.
+#   --image  runs setup.sh --no-build and scripts/build-image.sh and no other
+#            test: it builds the arm64 packages and a Debian arm64 image with
+#            them, and boots it under qemu-system-aarch64 until citygated
+#            reports READY. docs/install.md has the measured times.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
