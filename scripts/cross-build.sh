@@ -2,10 +2,12 @@
 # Sets up a Debian 12 host for cross builds and builds citygate for an ARM
 # box into build/aarch64 or build/armhf, ready for `ctest` under qemu-user.
 #
-# Usage: scripts/cross-build.sh [--sysroot] aarch64|armhf [NINJA_TARGET...]
-#   --sysroot  takes the target's libraries from build/sysroot/ARCH, made by
-#              `mmdebstrap --variant=extract`, instead of adding the foreign
-#              architecture to dpkg (multiarch, the default)
+# Usage: scripts/cross-build.sh [--sysroot] [--setup-only] aarch64|armhf [NINJA_TARGET...]
+#   --sysroot     takes the target's libraries from build/sysroot/ARCH, made by
+#                 `mmdebstrap --variant=extract`, instead of adding the foreign
+#                 architecture to dpkg (multiarch, the default)
+#   --setup-only  installs the compiler and the target's libraries and stops
+#                 before configuring, for scripts/package.sh arm64|armhf
 # Environment:
 #   CITYGATE_CROSS_JOBS  parallel compile jobs (default: nproc)
 #   CITYGATE_SYSROOT     sysroot directory for --sysroot (default: build/sysroot/ARCH)
@@ -15,15 +17,20 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
-  echo "usage: $0 [--sysroot] aarch64|armhf [NINJA_TARGET...]" >&2
+  echo "usage: $0 [--sysroot] [--setup-only] aarch64|armhf [NINJA_TARGET...]" >&2
   exit 2
 }
 
 route=multiarch
-if [ "${1:-}" = "--sysroot" ]; then
-  route=sysroot
+setup_only=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sysroot) route=sysroot ;;
+    --setup-only) setup_only=1 ;;
+    *) break ;;
+  esac
   shift
-fi
+done
 case "${1:-}" in
   aarch64) debian_arch=arm64 triplet=aarch64-linux-gnu ;;
   armhf) debian_arch=armhf triplet=arm-linux-gnueabihf ;;
@@ -115,6 +122,9 @@ configure() {
 }
 
 if [ "$route" = sysroot ]; then setup_sysroot; else setup_multiarch; fi
+if [ "$setup_only" -eq 1 ]; then
+  exit 0
+fi
 configure
 ninja -C "$build_dir" -j "${CITYGATE_CROSS_JOBS:-$(nproc)}" "$@"
 echo "cross-build: built $arch in ${build_dir#"$repo"/}; run its tests with: ctest --test-dir ${build_dir#"$repo"/} -L unit"

@@ -4,9 +4,10 @@
 #
 # Usage: scripts/package.sh [amd64|arm64|armhf]   (default: amd64)
 #
-# amd64 builds with the host compiler. arm64 and armhf need the CMake
-# toolchain file cross/toolchain-<arch>.cmake, or the one named by
-# $CITYGATE_TOOLCHAIN_FILE.
+# amd64 builds with the host compiler. arm64 and armhf use the CMake
+# toolchain file cross/aarch64-linux-gnu.cmake or cross/arm-linux-gnueabihf.cmake
+# (multiarch route: run scripts/cross-build.sh once to install the target's
+# -dev packages), or the one named by $CITYGATE_TOOLCHAIN_FILE.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +15,9 @@ build_root=${CITYGATE_BUILD_DIR:-$repo/build}
 arch=${1:-amd64}
 
 case "$arch" in
-  amd64|arm64|armhf) ;;
+  amd64) triplet=x86_64-linux-gnu ;;
+  arm64) triplet=aarch64-linux-gnu ;;
+  armhf) triplet=arm-linux-gnueabihf ;;
   *)
     echo "package: unknown architecture '$arch'; use amd64, arm64 or armhf" >&2
     exit 2
@@ -30,7 +33,7 @@ fi
 
 host_arch=$(dpkg --print-architecture)
 if [ "$arch" != "$host_arch" ]; then
-  toolchain=${CITYGATE_TOOLCHAIN_FILE:-$repo/cross/toolchain-$arch.cmake}
+  toolchain=${CITYGATE_TOOLCHAIN_FILE:-$repo/cross/$triplet.cmake}
   if [ ! -f "$toolchain" ]; then
     echo "package: no toolchain file $toolchain for $arch; set CITYGATE_TOOLCHAIN_FILE" >&2
     exit 1

@@ -3,12 +3,16 @@
 # unit tests, integration tests against real peers, and the fuzz targets
 # over their seed corpora (built with clang in build/fuzz).
 #
-# Usage: scripts/test.sh [--long] [--cross aarch64|armhf|all]
+# Usage: scripts/test.sh [--long] [--cross aarch64|armhf|all] [--image]
 #   --long   also runs each fuzz target for $CITYGATE_FUZZ_SECONDS (default 300)
 #   --cross  runs the cross tests instead: scripts/cross-build.sh builds for
 #            the target, ctest runs the unit tests under qemu-user, and for
 #            aarch64 gateway_integration_test runs the arm64 citygated against
 #            the host's mosquitto. docs/cross.md has the measured times.
+#   --image  runs setup.sh --no-build and scripts/build-image.sh and no other
+#            test: it builds the arm64 packages and a Debian arm64 image with
+#            them, and boots it under qemu-system-aarch64 until citygated
+#            reports READY. docs/install.md has the measured times.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +21,7 @@ fuzz_dir=$build_dir/fuzz
 
 long=0
 cross=""
+image=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --long) long=1 ;;
@@ -24,8 +29,9 @@ while [ $# -gt 0 ]; do
       cross=${2:-}
       shift
       ;;
+    --image) image=1 ;;
     *)
-      echo "usage: $0 [--long] [--cross aarch64|armhf|all]" >&2
+      echo "usage: $0 [--long] [--cross aarch64|armhf|all] [--image]" >&2
       exit 2
       ;;
   esac
@@ -48,6 +54,12 @@ run_cross() {
 
 # The host packages (header-only libraries, msgfmt, mosquitto, socat, the
 # zh_CN locale) come from setup.sh, the target's from cross-build.sh.
+if [ "$image" -eq 1 ]; then
+  "$repo/scripts/setup.sh" --no-build
+  "$repo/scripts/build-image.sh"
+  exit 0
+fi
+
 case "$cross" in
   "") ;;
   aarch64 | armhf)
