@@ -27,7 +27,7 @@ namespace citygate::drivers {
 
 // A register map with its read blocks. Devices configured alike (the same
 // template, or the same point options) share one, so a gateway with
-// hundreds of identical devices holds the map once.
+// hundreds of identical devices stores the map once.
 struct modbus_register_plan {
     std::vector<modbus::point> points;
     std::vector<modbus::read_block> blocks; // from modbus::plan_blocks over `points`, not empty

@@ -17,7 +17,7 @@ enum class bus_error {
     stopped,           // the bus poller was stopped
     command_rejected,  // the driver cannot encode the requested command (detail in the result)
     bus_unknown,       // no bus with this id is configured
-    request_refused,   // the device answered with a valid refusal, e.g. a Modbus exception (detail in the result)
+    request_refused,   // the device replied with a valid refusal, e.g. a Modbus exception (detail in the result)
 };
 
 const std::error_category& bus_category() noexcept;

@@ -80,9 +80,10 @@ void bus_poller::impl::start_attempt()
 bool bus_poller::impl::prepare_request(device_entry* device)
 {
     // A poll is encoded again for every attempt, so that a retry takes a new
-    // Modbus TCP transaction id and a late answer to the previous attempt is
-    // skipped rather than taken for the retry's answer.
-    // TODO: commands and bus requests repeat their one encoded request.
+    // Modbus TCP transaction id and a late reply to the previous attempt is
+    // skipped rather than taken for the retry's reply.
+    // TODO: commands and bus requests repeat their one encoded request, so a
+    // Modbus TCP command retry reuses its transaction id.
     if (current_->kind == job_kind::poll)
         current_->request = device->codec->encode_poll(current_->step);
     else if (current_->request.empty())
@@ -116,7 +117,7 @@ void bus_poller::impl::count_rejected()
 void bus_poller::impl::count_late(std::size_t skipped_in_attempt)
 {
     // The driver decodes the whole of rx_ after every read, so only the
-    // answers it skipped beyond the last call are new.
+    // replies it skipped beyond the last call are new.
     if (skipped_in_attempt <= late_in_attempt_)
         return;
     if (current_->kind != job_kind::bus_request)
@@ -271,8 +272,8 @@ void bus_poller::impl::attempt_failed(std::error_code error, std::string detail)
 void bus_poller::impl::attempt_refused(std::error_code refusal)
 {
     // The device received the request and rejected it in a valid frame, so
-    // the line is sound: a repeat would get the same answer, and the frame
-    // is not counted as rejected.
+    // the line is sound. A repeat would get the same reply, and the frame is
+    // not counted as rejected.
     spdlog::debug("bus {}: {}: request refused ({}): {}", bus_.id, current_->device_id, refusal.message(),
                   proto::to_hex(rx_));
     end_attempt();

@@ -80,7 +80,7 @@ struct bus_status {
     std::uint64_t exchanges = 0;      // request/answer attempts started
     std::uint64_t timeouts = 0;       // attempts without a complete answer in time
     std::uint64_t rejected_frames = 0; // answers rejected on this bus, all devices together
-    std::uint64_t late_answers = 0;   // answers to earlier requests that the driver skipped, e.g. Modbus TCP
+    std::uint64_t late_answers = 0;   // replies to earlier requests that the driver skipped, e.g. Modbus TCP
                                       // replies with an old transaction id
     std::uint64_t port_errors = 0;    // failed opens, reads and writes
 };

@@ -99,9 +99,9 @@ public:
 private:
     struct bus_entry;
 
-    // What is kept of a running device's config: enough to see on reload
-    // whether it changed. Not the config itself, whose option strings
-    // would cost kilobytes per device for nothing.
+    // The part of a running device's config kept for reload: enough to see
+    // whether it changed. The config itself, with its option strings, would
+    // cost kilobytes per device.
     struct running_device {
         std::string driver;
         std::size_t fingerprint = 0;

@@ -84,7 +84,7 @@ private:
         std::vector<std::uint8_t> request; // of the current step
         unsigned attempts = 0;             // of the current step
         std::size_t steps_ok = 0;
-        std::size_t steps_refused = 0;     // answered with a valid refusal (Modbus exception)
+        std::size_t steps_refused = 0;     // replied with a valid refusal (Modbus exception)
         drivers::poll_answer merged;       // answers of the steps that succeeded
         std::vector<exchange_record> records;
         std::error_code first_error;       // of the first failed step
@@ -163,7 +163,7 @@ private:
     bool in_gap_ = false;
     unsigned ops_in_flight_ = 0;
     std::vector<std::uint8_t> rx_;
-    std::size_t late_in_attempt_ = 0; // late answers in rx_ already counted
+    std::size_t late_in_attempt_ = 0; // late replies in rx_ already counted
     std::array<std::uint8_t, 256> read_buffer_{};
     boost::asio::steady_timer response_timer_;
     boost::asio::steady_timer gap_timer_;

@@ -30,7 +30,7 @@ struct bus_health {
     std::string id;
     bool open = false;                 // the serial port or TCP link is up
     std::uint64_t rejected_frames = 0; // rejected answers of all devices on the bus
-    std::uint64_t late_answers = 0;    // answers to earlier requests that were skipped
+    std::uint64_t late_answers = 0;    // replies to earlier requests that were skipped
     std::uint64_t timeouts = 0;        // exchanges that got no complete answer in time
     std::uint64_t port_errors = 0;     // failed opens, reads and writes of the link
 };

@@ -50,7 +50,7 @@ public:
     std::size_t consumed() const noexcept { return consumed_; }
 
     // Complete frames the codec skipped before this result because they
-    // answer another request, e.g. Modbus TCP replies with an earlier
+    // reply to another request, e.g. Modbus TCP replies with an earlier
     // transaction id. 0 unless the codec sets it.
     std::size_t skipped() const noexcept { return skipped_; }
     void set_skipped(std::size_t frames) noexcept { skipped_ = frames; }

@@ -11,7 +11,7 @@
 namespace citygate::proto {
 
 enum class answer_condition {
-    request_refused = 1, // the device answered with a valid refusal of the request
+    request_refused = 1, // the device replied with a valid refusal of the request
 };
 
 const std::error_category& answer_condition_category() noexcept;
