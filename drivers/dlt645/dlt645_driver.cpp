@@ -245,8 +245,6 @@ std::vector<std::uint8_t> dlt645_device_codec::encode_poll(std::size_t step) con
 
 std::error_code dlt645_device_codec::to_answer(std::size_t step, const dlt645::reply& r, poll_answer& out) const
 {
-    if (r.link.address != address_)
-        return dlt645::error::address_mismatch;
     if (r.edition != edition_)
         return dlt645::error::edition_mismatch;
     const auto* body = std::get_if<dlt645::read_reply>(&r.body);
@@ -290,7 +288,7 @@ proto::decode_result<poll_answer> dlt645_device_codec::decode_pass(std::size_t s
         if (skipped == bytes.size())
             return result::need_more();
 
-        auto decoded = dlt645::decode_reply(bytes.subspan(skipped), pass);
+        auto decoded = dlt645::decode_reply_from(&address_, bytes.subspan(skipped), pass);
         if (decoded.needs_more())
             return result::need_more();
 

@@ -170,9 +170,20 @@ proto::decode_result<T> forward_failure(const proto::decode_result<frame>& frame
 
 proto::decode_result<reply> decode_reply(std::span<const std::uint8_t> bytes, counters& stats)
 {
+    return decode_reply_from(nullptr, bytes, stats);
+}
+
+proto::decode_result<reply> decode_reply_from(const address* from, std::span<const std::uint8_t> bytes,
+                                              counters& stats)
+{
     auto framed = decode_frame(bytes, stats);
     if (!framed.has_frame())
         return forward_failure<reply>(framed);
+
+    if (from != nullptr && framed.frame().address != *from) {
+        stats.count(error::address_mismatch);
+        return proto::decode_result<reply>::fail(error::address_mismatch, framed.consumed());
+    }
 
     reply out;
     out.link = std::move(framed).frame();

@@ -68,6 +68,13 @@ struct reply {
 // dlt645::error. Either way consumed() covers the whole frame.
 proto::decode_result<reply> decode_reply(std::span<const std::uint8_t> bytes, counters& stats);
 
+// As decode_reply, but a valid frame from any address other than `*from`
+// fails with address_mismatch before its data field is read: on a shared
+// line, another meter's abnormal reply is not a refusal by the polled one.
+// A null `from` accepts every address.
+proto::decode_result<reply> decode_reply_from(const address* from, std::span<const std::uint8_t> bytes,
+                                              counters& stats);
+
 // Decodes the value of a read reply with the format of its DI; errors
 // unknown_di, truncated_data, bad_bcd. The unit is `quantity.format_*.unit`.
 std::error_code decode_reading(const reply& r, double& value, const quantity*& which) noexcept;

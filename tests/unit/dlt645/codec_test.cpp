@@ -213,6 +213,33 @@ TEST_CASE("reply D1 abnormal is a named meter error")
     CHECK(stats.frames_ok == 1);
 }
 
+TEST_CASE("reply D1 abnormal from another meter")
+{
+    // D1's abnormal reply comes from 000000000001; the polled meter is D3's.
+    const auto polled = parse_address(d3_address).value();
+    counters stats;
+    auto in = bytes(d1_abnormal_reply);
+    auto result = decode_reply_from(&polled, in, stats);
+
+    REQUIRE(result.failed());
+    CHECK(result.error() == error::address_mismatch);
+    CHECK_FALSE(citygate::proto::is_refusal(result.error()));
+    CHECK(result.consumed() == in.size());
+    CHECK(stats.address_mismatch == 1);
+    CHECK(stats.abnormal == 0);
+}
+
+TEST_CASE("reply D1 from the expected meter")
+{
+    const auto meter = parse_address("000000000001").value();
+    counters stats;
+    auto result = decode_reply_from(&meter, bytes(d1_energy_reply), stats);
+
+    REQUIRE(result.has_frame());
+    CHECK(result.frame().link.address == meter);
+    CHECK(stats.address_mismatch == 0);
+}
+
 TEST_CASE("reply abnormal without error byte")
 {
     auto in = bytes("68 01 00 00 00 00 00 68 D1 00 00 16");

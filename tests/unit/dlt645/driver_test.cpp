@@ -3,6 +3,7 @@
 
 #include "drivers/dlt645/dlt645_driver.hpp"
 #include "drivers/registry.hpp"
+#include "protocols/common/refusal.hpp"
 #include "tests/unit/dlt645/vectors.hpp"
 
 #include <doctest/doctest.h>
@@ -269,6 +270,20 @@ TEST_CASE("driver answer from wrong address")
     CHECK(result.error() == dlt645::error::address_mismatch);
     CHECK(result.consumed() == in.size());
     CHECK(stats_of(*codec).address_mismatch == 1);
+}
+
+TEST_CASE("driver answer abnormal reply from another meter")
+{
+    // On a shared line another meter's refusal must not keep this one
+    // online: it is a foreign frame, counted as an address mismatch.
+    auto codec = make(params(std::string(d3_address)));
+    auto result = codec->decode_answer(0, bytes(d1_abnormal_reply));
+
+    REQUIRE(result.failed());
+    CHECK(result.error() == dlt645::error::address_mismatch);
+    CHECK_FALSE(citygate::proto::is_refusal(result.error()));
+    CHECK(stats_of(*codec).address_mismatch == 1);
+    CHECK(stats_of(*codec).abnormal == 0);
 }
 
 TEST_CASE("driver answer for another DI")
