@@ -83,6 +83,7 @@ struct bus_status {
     std::uint64_t late_answers = 0;   // replies to earlier requests that the driver skipped, e.g. Modbus TCP
                                       // replies with an old transaction id
     std::uint64_t port_errors = 0;    // failed opens, reads and writes
+    std::uint64_t dropped_bytes = 0;  // received bytes the transport threw away unread (DTU floods)
 };
 
 using reading_handler = std::function<void(reading)>;

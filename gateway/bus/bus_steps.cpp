@@ -163,6 +163,7 @@ bus_status bus_poller::impl::status() const
     out.id = bus_.id;
     out.endpoint = port_->describe();
     out.open = port_->is_open();
+    out.dropped_bytes = port_->bytes_dropped();
     return out;
 }
 

@@ -45,7 +45,7 @@ public:
     std::uint64_t packets_stripped() const { return stripped_before_ + stripper_.stripped(); }
 
     // Received bytes dropped because more than max_unread_bytes waited unread.
-    std::uint64_t bytes_dropped() const { return bytes_dropped_; }
+    std::uint64_t bytes_dropped() const override { return bytes_dropped_; }
 
     // Bytes kept for the poller between reads. A DTU has no reason to send
     // more unasked; beyond this the oldest bytes go, as discard_input()

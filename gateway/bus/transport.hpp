@@ -53,6 +53,10 @@ public:
     // Time the request needs on the wire after the write completes, which
     // the response timeout does not count. Zero for packet transports.
     virtual std::chrono::microseconds transmit_time(std::size_t bytes) const = 0;
+
+    // Received bytes thrown away because no read took them in time, e.g.
+    // from a DTU that floods the link. Transports without a cap report 0.
+    virtual std::uint64_t bytes_dropped() const { return 0; }
 };
 
 } // namespace citygate::bus

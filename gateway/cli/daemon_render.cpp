@@ -185,7 +185,7 @@ void render_status(const json& result, std::ostream& out) {
     }
     out << '\n';
     table rows({_("BUS"), _("LINK"), _("ENDPOINT"), _("EXCHANGES"), _("TIMEOUTS"), _("REJECTED FRAMES"),
-                _("LATE ANSWERS"), _("PORT ERRORS")});
+                _("LATE ANSWERS"), _("PORT ERRORS"), _("DROPPED BYTES")});
     for (const auto& bus : buses) {
         const auto& open = field(bus, "open");
         std::string link = "-";
@@ -195,7 +195,8 @@ void render_status(const json& result, std::ostream& out) {
         rows.add_row({text_of(field(bus, "id")), link,
                       translate_endpoint(text_of(field(bus, "endpoint"))), text_of(field(bus, "exchanges")),
                       text_of(field(bus, "timeouts")), text_of(field(bus, "rejected_frames")),
-                      text_of(field(bus, "late_answers")), text_of(field(bus, "port_errors"))});
+                      text_of(field(bus, "late_answers")), text_of(field(bus, "port_errors")),
+                      text_of(field(bus, "dropped_bytes"))});
     }
     rows.print(out);
     render_dtu_listener(field(result, "dtu"), out);

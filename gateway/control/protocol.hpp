@@ -37,7 +37,7 @@
 //             "devices_total":n,"devices_online":n,
 //             "buses":[{"id":str,"endpoint":str,"open":bool,"exchanges":n,
 //                       "timeouts":n,"rejected_frames":n,"late_answers":n,
-//                       "port_errors":n}]}
+//                       "port_errors":n,"dropped_bytes":n}]}
 //   devices: {"devices":[{"id":str,"driver":str,"bus":str,"address":str,
 //             "state":"online"|"offline"|"unknown","last_reading_ms":n|null,
 //             "consecutive_failures":n,"last_error":str,"polls":n,

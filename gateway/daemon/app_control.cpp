@@ -53,7 +53,8 @@ nlohmann::json bus_json(const bus::bus_status& bus)
             {"timeouts", bus.timeouts},
             {"rejected_frames", bus.rejected_frames},
             {"late_answers", bus.late_answers},
-            {"port_errors", bus.port_errors}};
+            {"port_errors", bus.port_errors},
+            {"dropped_bytes", bus.dropped_bytes}};
 }
 
 // The result of a read or write: the values, and the frames when asked.

@@ -50,6 +50,7 @@ uplink::bus_health to_bus_health(const bus::bus_status& status)
         .late_answers = status.late_answers,
         .timeouts = status.timeouts,
         .port_errors = status.port_errors,
+        .dropped_bytes = status.dropped_bytes,
     };
 }
 

@@ -45,6 +45,7 @@ ordered_json bus_json(const bus_health& bus)
     out["late_answers"] = bus.late_answers;
     out["timeouts"] = bus.timeouts;
     out["port_errors"] = bus.port_errors;
+    out["dropped_bytes"] = bus.dropped_bytes;
     return out;
 }
 

@@ -33,6 +33,7 @@ struct bus_health {
     std::uint64_t late_answers = 0;    // replies to earlier requests that were skipped
     std::uint64_t timeouts = 0;        // exchanges that got no complete answer in time
     std::uint64_t port_errors = 0;     // failed opens, reads and writes of the link
+    std::uint64_t dropped_bytes = 0;   // received bytes thrown away unread (a flooding DTU)
 };
 
 // Counters of the listener that 4G DTUs connect to.

@@ -305,6 +305,22 @@ TEST_CASE("dtu unread bytes beyond 4 KiB are dropped and counted")
     CHECK(port.bytes_dropped() == flood.size() - dtu_transport::max_unread_bytes);
 }
 
+TEST_CASE("dtu dropped bytes show in the bus status")
+{
+    // A poller without devices never reads, so everything beyond the
+    // transport's 4 KiB is dropped, and the operator sees it per bus.
+    dtu_bench b;
+    const auto bus = dtu_bus("dtu-1", "text:CL-0001");
+    bus_poller poller(b.io, bus, std::make_unique<dtu_transport>(b.io, bus, b.listener), fast_options());
+    poller.start();
+    const std::string flood(5000, 'X');
+    fake_dtu dtu(b.io, b.endpoint(), "CL-0001" + flood);
+
+    const auto expected = flood.size() - dtu_transport::max_unread_bytes;
+    REQUIRE(run_until(b.io, [&] { return poller.status().dropped_bytes == expected; }));
+    CHECK(poller.status().open);
+}
+
 TEST_CASE("dtu listener accepts on IPv4 and IPv6")
 {
     dtu_bench b(listener_config({"127.0.0.1", "::1"}));

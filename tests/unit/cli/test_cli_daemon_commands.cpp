@@ -26,7 +26,7 @@ json status_result() {
             {"devices_online", 2},
             {"buses",
              {{{"id", "rs485-1"}, {"endpoint", "/dev/ttyS1 2400 8E1"}, {"open", true}, {"exchanges", 120},
-               {"timeouts", 4}, {"rejected_frames", 3}, {"late_answers", 5}, {"port_errors", 0}}}}};
+               {"timeouts", 4}, {"rejected_frames", 3}, {"late_answers", 5}, {"port_errors", 0}, {"dropped_bytes", 256}}}}};
 }
 
 json devices_result() {
@@ -172,6 +172,7 @@ TEST_CASE("status lists the bus counters") {
     CHECK(result.exit_code == 0);
     CHECK(result.out.find("REJECTED FRAMES") != std::string::npos);
     CHECK(result.out.find("LATE ANSWERS") != std::string::npos);
+    CHECK(result.out.find("DROPPED BYTES") != std::string::npos);
     CHECK(result.out.find("rs485-1  up    /dev/ttyS1 2400 8E1  120        4         3                5") !=
           std::string::npos);
 }

@@ -26,7 +26,7 @@ health_snapshot full_snapshot()
     s.disk_free_bytes = 123456789;
     s.devices.push_back({"meter-1", device_state::online, 1764806399000, 0, "", 0});
     s.devices.push_back({"meter-2", device_state::offline, std::nullopt, 3, "response timeout", 7});
-    s.buses.push_back({"rs485-1", true, 7, 2, 12, 1});
+    s.buses.push_back({"rs485-1", true, 7, 2, 12, 1, 4096});
     return s;
 }
 
@@ -49,7 +49,7 @@ TEST_CASE("health json: field names and order follow the contract")
         R"({"id":"meter-2","state":"offline","last_reading":null,"consecutive_failures":3,)"
         R"("last_error":"response timeout","rejected_frames":7}],)"
         R"("buses":[{"id":"rs485-1","open":true,"rejected_frames":7,"late_answers":2,"timeouts":12,)"
-        R"("port_errors":1}]})";
+        R"("port_errors":1,"dropped_bytes":4096}]})";
 
     CHECK(to_json(full_snapshot()) == expected);
 }
@@ -61,7 +61,7 @@ TEST_CASE("health json: dtu counters follow the buses")
 
     snapshot.dtu = dtu_health{2, 5, 1, 17, 3, 0};
     const auto json = to_json(snapshot);
-    CHECK(json.ends_with(R"("port_errors":1}],"dtu":{"attached":2,"registered":5,"replaced":1,"rejected":17,)"
+    CHECK(json.ends_with(R"("port_errors":1,"dropped_bytes":4096}],"dtu":{"attached":2,"registered":5,"replaced":1,"rejected":17,)"
                          R"("timed_out":3,"over_limit":0}})"));
 }
 
