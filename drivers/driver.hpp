@@ -48,6 +48,11 @@ using answer_decoder = std::function<proto::decode_result<poll_answer>(std::span
 struct exchange {
     std::vector<std::uint8_t> request;
     answer_decoder decode; // empty for a broadcast, which no device answers
+
+    // Set where a retry must not repeat `request` byte for byte: returns the
+    // request again with a new Modbus TCP transaction id, which `decode`
+    // then expects, so a late reply to the earlier attempt is skipped.
+    std::function<std::vector<std::uint8_t>()> encode_again = {};
 };
 
 enum class driver_error {

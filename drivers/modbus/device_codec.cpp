@@ -190,13 +190,15 @@ std::error_code modbus_device_codec::encode_command(std::string_view name, std::
     if (modbus::encode_request_pdu(req, pdu))
         return driver_error::invalid_command_value;
 
-    std::uint16_t transaction = 0;
-    out.request = framing_->wrap(pdu, transaction);
+    // The id is shared with encode_again, which a retry calls for a new one.
+    auto transaction = std::make_shared<std::uint16_t>(0);
+    out.request = framing_->wrap(pdu, *transaction);
+    out.encode_again = [framing = framing_, pdu, transaction] { return framing->wrap(pdu, *transaction); };
     out.decode = [framing = framing_, stats = stats_, req = std::move(req), transaction,
                   written = std::move(written)](std::span<const std::uint8_t> bytes) {
         using result = proto::decode_result<poll_answer>;
         modbus::counters pass;
-        auto decoded = framing->unwrap(bytes, transaction, req, pass);
+        auto decoded = framing->unwrap(bytes, *transaction, req, pass);
         if (decoded.needs_more())
             return with_skipped(result::need_more(), decoded);
         *stats += pass;

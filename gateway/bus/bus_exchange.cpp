@@ -79,15 +79,16 @@ void bus_poller::impl::start_attempt()
 
 bool bus_poller::impl::prepare_request(device_entry* device)
 {
-    // A poll is encoded again for every attempt, so that a retry takes a new
-    // Modbus TCP transaction id and a late reply to the previous attempt is
-    // skipped rather than taken for the retry's reply.
-    // TODO: commands and bus requests repeat their one encoded request, so a
-    // Modbus TCP command retry reuses its transaction id.
+    // A poll is encoded again for every attempt, and so is a command whose
+    // driver offers it. A retry then takes a new Modbus TCP transaction id,
+    // and a late reply to the previous attempt is skipped rather than taken
+    // for the retry's reply. Other exchanges repeat their one request.
     if (current_->kind == job_kind::poll)
         current_->request = device->codec->encode_poll(current_->step);
     else if (current_->request.empty())
         current_->request = current_->command.request;
+    else if (current_->command.encode_again)
+        current_->request = current_->command.encode_again();
 
     if (current_->request.empty()) {
         // A driver bug, not a line fault: fail the job rather than send nothing.

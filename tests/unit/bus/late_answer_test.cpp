@@ -1,5 +1,6 @@
-// Late Modbus TCP answers at the bus poller: a retry takes a new transaction
-// id so that the answer to the previous attempt is skipped, and every
+// Late Modbus TCP answers at the bus poller: a retry of a poll or a write
+// takes a new transaction id so that the answer to the previous attempt is
+// skipped, and every
 // skipped answer is counted in the bus's late_answers, also when the attempt
 // then times out. The frames are built with modbus::encode_tcp around a
 // read of one holding register (function 03), so they are derived, not
@@ -73,6 +74,44 @@ TEST_CASE("modbus tcp retry skips the late answer")
     CHECK(s.timeouts == 1);
     CHECK(s.late_answers == 1);
     CHECK(s.rejected_frames == 0);
+}
+
+TEST_CASE("modbus tcp command retry skips the late answer")
+{
+    bench b(fast_bus(1));
+    // Polls (function 03) get their reply at once. The write of 222 gets no
+    // answer in time; the echo of its first attempt then arrives just before
+    // the retry's own.
+    std::optional<std::string> first_write;
+    b.wire->responder = [&](const std::string& request) {
+        if (request.size() > 7 && request[7] == 0x03)
+            return std::vector<chunk>{{milliseconds{1}, reply(transaction_of(request), 1)}};
+        if (!first_write) {
+            first_write = request;
+            return std::vector<chunk>{};
+        }
+        const std::vector<std::uint8_t> late(first_write->begin(), first_write->end());
+        const std::vector<std::uint8_t> echo(request.begin(), request.end());
+        return std::vector<chunk>{{milliseconds{5}, late}, {milliseconds{5}, echo}};
+    };
+    b.poller.add_device(plc(), modbus_tcp_codec());
+    b.poller.start();
+    std::optional<std::error_code> outcome;
+    b.poller.command_now("plc-1", "level", "222", [&](std::error_code ec, poll_result) { outcome = ec; });
+
+    REQUIRE(run_until(b.io, [&] { return outcome.has_value(); }));
+
+    CHECK_FALSE(*outcome);
+    std::vector<std::string> writes;
+    for (const auto& w : b.wire->writes)
+        if (w.request.size() > 7 && w.request[7] == 0x06)
+            writes.push_back(w.request);
+    REQUIRE(writes.size() == 2);
+    const auto& first = writes[0];
+    const auto& retry = writes[1];
+    CHECK(transaction_of(retry) != transaction_of(first));
+    CHECK(retry.substr(2) == first.substr(2));
+    CHECK(b.poller.status().late_answers == 1);
 }
 
 TEST_CASE("modbus tcp late answer before a timeout is counted")

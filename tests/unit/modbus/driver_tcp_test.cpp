@@ -176,6 +176,24 @@ TEST_CASE("tcp exception reply by name")
     CHECK(codec->stats().exceptions == 1);
 }
 
+TEST_CASE("tcp write encoded again takes a new transaction id")
+{
+    auto codec = make_tcp("17", {{"point.setpoint", "holding 1 u16"}});
+    exchange reg;
+    REQUIRE_FALSE(codec->encode_command("setpoint", "3", reg));
+    REQUIRE(reg.encode_again);
+    const auto first = reg.request;
+
+    const auto retry = reg.encode_again();
+
+    CHECK(transaction_of(retry) != transaction_of(first));
+    CHECK(std::vector(retry.begin() + 2, retry.end()) == std::vector(first.begin() + 2, first.end()));
+    // The echo of the first attempt is now late and skipped; the retry's own is taken.
+    CHECK(reg.decode(first).needs_more());
+    CHECK(reg.decode(concat(first, retry)).has_frame());
+    CHECK(codec->stats().transaction_mismatch == 1);
+}
+
 TEST_CASE("tcp write register and coil")
 {
     auto codec = make_tcp("17", {{"point.setpoint", "holding 1 u16"}, {"point.lamp", "coil 0xAC bool"}});
