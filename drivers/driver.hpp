@@ -49,9 +49,9 @@ struct exchange {
     std::vector<std::uint8_t> request;
     answer_decoder decode; // empty for a broadcast, which no device answers
 
-    // Set where a retry must not repeat `request` byte for byte: returns the
-    // request again with a new Modbus TCP transaction id, which `decode`
-    // then expects, so a late reply to the earlier attempt is skipped.
+    // Encoder of the request with a new Modbus TCP transaction id, which
+    // `decode` then expects, so that a late reply to an earlier attempt is
+    // skipped. Empty where a retry repeats `request` unchanged.
     std::function<std::vector<std::uint8_t>()> encode_again = {};
 };
 

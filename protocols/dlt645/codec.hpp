@@ -68,10 +68,10 @@ struct reply {
 // dlt645::error. Either way consumed() covers the whole frame.
 proto::decode_result<reply> decode_reply(std::span<const std::uint8_t> bytes, counters& stats);
 
-// As decode_reply, but a valid frame from any address other than `*from`
-// fails with address_mismatch before its data field is read: on a shared
-// line, another meter's abnormal reply is not a refusal by the polled one.
-// A null `from` accepts every address.
+// Decodes like decode_reply, but fails a valid frame from any address other
+// than `*from` with address_mismatch before reading its data field, because
+// on a shared line another meter's abnormal reply is not a refusal by the
+// polled one. A null `from` accepts every address.
 proto::decode_result<reply> decode_reply_from(const address* from, std::span<const std::uint8_t> bytes,
                                               counters& stats);
 

@@ -1,5 +1,5 @@
-// Late Modbus TCP answers at the bus poller: a retry of a poll or a write
-// takes a new transaction id so that the answer to the previous attempt is
+// Late Modbus TCP replies at the bus poller: a retry of a poll or a write
+// takes a new transaction id so that the reply to the previous attempt is
 // skipped, and every
 // skipped answer is counted in the bus's late_answers, also when the attempt
 // then times out. The frames are built with modbus::encode_tcp around a
@@ -76,12 +76,12 @@ TEST_CASE("modbus tcp retry skips the late answer")
     CHECK(s.rejected_frames == 0);
 }
 
-TEST_CASE("modbus tcp command retry skips the late answer")
+TEST_CASE("modbus tcp command retry skips the late reply")
 {
     bench b(fast_bus(1));
     // Polls (function 03) get their reply at once. The write of 222 gets no
-    // answer in time; the echo of its first attempt then arrives just before
-    // the retry's own.
+    // reply in time, and then the echo of its first attempt arrives just
+    // before the retry's own.
     std::optional<std::string> first_write;
     b.wire->responder = [&](const std::string& request) {
         if (request.size() > 7 && request[7] == 0x03)

@@ -215,7 +215,7 @@ TEST_CASE("reply D1 abnormal is a named meter error")
 
 TEST_CASE("reply D1 abnormal from another meter")
 {
-    // D1's abnormal reply comes from 000000000001; the polled meter is D3's.
+    // D1's abnormal reply comes from 000000000001, but the polled meter is D3's.
     const auto polled = parse_address(d3_address).value();
     counters stats;
     auto in = bytes(d1_abnormal_reply);

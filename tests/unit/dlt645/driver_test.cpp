@@ -275,7 +275,7 @@ TEST_CASE("driver answer from wrong address")
 TEST_CASE("driver answer abnormal reply from another meter")
 {
     // On a shared line another meter's refusal must not keep this one
-    // online: it is a foreign frame, counted as an address mismatch.
+    // online, so it counts as a foreign frame with a mismatched address.
     auto codec = make(params(std::string(d3_address)));
     auto result = codec->decode_answer(0, bytes(d1_abnormal_reply));
 
