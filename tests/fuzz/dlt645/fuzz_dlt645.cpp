@@ -1,5 +1,6 @@
 // libFuzzer target for the DL/T 645 codec: framing, reply and request
-// decoding, value decoding, and the driver's answer decoding, on arbitrary bytes.
+// decoding (with and without an expected meter address), value decoding,
+// and the driver's answer decoding, on arbitrary bytes.
 
 #include "drivers/dlt645/dlt645_driver.hpp"
 #include "protocols/dlt645/codec.hpp"
@@ -68,6 +69,23 @@ void check_reading(const reply& r)
         std::abort();
 }
 
+// Expects the address of the input's first valid frame, so both the
+// matching and the mismatching paths run: a reply that decodes must come
+// from that address.
+void check_reply_from(std::span<const std::uint8_t> input)
+{
+    counters stats;
+    auto first = decode_frame(input, stats);
+    const address expected = first.has_frame() ? first.frame().address : *parse_address("000000000161");
+
+    drain(input, [&](auto bytes) {
+        auto r = decode_reply_from(&expected, bytes, stats);
+        if (r.has_frame() && r.frame().link.address != expected)
+            std::abort();
+        return r;
+    });
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -88,6 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return r;
     });
     drain(input, [&](auto bytes) { return decode_request(bytes, stats); });
+    check_reply_from(input);
     check_driver(input);
     return 0;
 }
