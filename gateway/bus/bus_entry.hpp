@@ -3,8 +3,7 @@
 // and time_sync.cpp.
 
 #include "gateway/bus/device_manager.hpp"
-
-#include <boost/asio/steady_timer.hpp>
+#include "gateway/bus/io_timer.hpp"
 
 namespace citygate::bus {
 
@@ -14,7 +13,7 @@ struct device_manager::bus_entry {
     config::bus_config config;
     std::unique_ptr<bus_poller> poller;
     device_map devices; // the ones running
-    boost::asio::steady_timer time_sync_timer;
+    io_timer time_sync_timer;
     bool time_sync_skip_logged = false;
 };
 

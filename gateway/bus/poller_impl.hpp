@@ -5,8 +5,7 @@
 // transport outlive every operation still in flight after stop().
 
 #include "gateway/bus/bus_poller.hpp"
-
-#include <boost/asio/steady_timer.hpp>
+#include "gateway/bus/io_timer.hpp"
 
 #include <array>
 #include <deque>
@@ -48,7 +47,7 @@ private:
         device_spec spec;
         std::unique_ptr<drivers::device_codec> codec;
         std::uint64_t serial; // tells a re-added device from its predecessor
-        boost::asio::steady_timer timer;
+        io_timer timer;
         bool scheduled_poll_pending = false; // queued or running; the timer is idle meanwhile
 
         device_state state = device_state::unknown;
@@ -165,10 +164,10 @@ private:
     std::vector<std::uint8_t> rx_;
     std::size_t late_in_attempt_ = 0; // late replies in rx_ already counted
     std::array<std::uint8_t, 256> read_buffer_{};
-    boost::asio::steady_timer response_timer_;
-    boost::asio::steady_timer gap_timer_;
+    io_timer response_timer_;
+    io_timer gap_timer_;
 
-    boost::asio::steady_timer reopen_timer_;
+    io_timer reopen_timer_;
     milliseconds reopen_delay_;
     bool open_failure_logged_ = false;
     bool reopen_pending_ = false; // reopen_timer_ is armed
@@ -176,7 +175,7 @@ private:
     std::uint64_t open_id_ = 0;   // tells the current open's completion from an abandoned one
     // Jobs wait for an open in progress for at most one response timeout,
     // so a transport waiting for its peer (a DTU) does not hold them.
-    boost::asio::steady_timer open_wait_timer_;
+    io_timer open_wait_timer_;
     bool open_wait_armed_ = false;
     bool open_wait_expired_ = false;
 
