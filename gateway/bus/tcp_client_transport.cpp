@@ -51,7 +51,8 @@ std::string format_endpoint(const std::string& host, std::uint16_t port)
 }
 
 tcp_client_transport::tcp_client_transport(asio::io_context& io, config::bus_config bus)
-    : io_(io), bus_(std::move(bus)), resolver_(io), socket_(io)
+    : io_(io), host_(std::move(bus.host)), port_(bus.port), connect_timeout_(bus.connect_timeout), resolver_(io),
+      socket_(io)
 {
 }
 
@@ -63,7 +64,7 @@ void tcp_client_transport::async_open(open_handler handler)
     attempt->handler = std::move(handler);
     opening_ = attempt;
 
-    attempt->timer.expires_after(bus_.connect_timeout);
+    attempt->timer.expires_after(connect_timeout_);
     attempt->timer.async_wait([this, attempt](const boost::system::error_code& ec) {
         if (ec || attempt->done)
             return;
@@ -75,7 +76,7 @@ void tcp_client_transport::async_open(open_handler handler)
         socket_.close(ignored);
     });
 
-    resolver_.async_resolve(bus_.host, std::to_string(bus_.port), tcp::resolver::numeric_service,
+    resolver_.async_resolve(host_, std::to_string(port_), tcp::resolver::numeric_service,
                             [this, attempt](const boost::system::error_code& ec, tcp::resolver::results_type endpoints) {
                                 if (attempt->done)
                                     return;
@@ -178,7 +179,7 @@ void tcp_client_transport::discard_input()
 
 std::string tcp_client_transport::describe() const
 {
-    return "tcp " + format_endpoint(bus_.host, bus_.port);
+    return "tcp " + format_endpoint(host_, port_);
 }
 
 std::chrono::microseconds tcp_client_transport::transmit_time(std::size_t) const

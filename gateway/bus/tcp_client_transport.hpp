@@ -46,7 +46,10 @@ private:
     void abort_open();
 
     boost::asio::io_context& io_;
-    config::bus_config bus_;
+    // Only what connecting needs: a gateway may have hundreds of these.
+    std::string host_;
+    std::uint16_t port_;
+    std::chrono::milliseconds connect_timeout_;
     boost::asio::ip::tcp::resolver resolver_;
     boost::asio::ip::tcp::socket socket_;
     std::shared_ptr<open_attempt> opening_;
