@@ -1,5 +1,5 @@
 #pragma once
-// The timer type of per-bus and per-device state.
+// Timer type of the per-bus and per-device state.
 
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,9 +8,9 @@
 
 namespace citygate::bus {
 
-// Bound to io_context's own executor type instead of any_io_executor: each
-// timer is 48 bytes smaller, and a gateway has six of them per bus and
-// device, which adds up with hundreds of Modbus TCP devices.
+// Steady timer bound to io_context's own executor type. It is 48 bytes
+// smaller than steady_timer (any_io_executor), which adds up because each
+// bus has five timers and each device one.
 using io_timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
                                                    boost::asio::wait_traits<std::chrono::steady_clock>,
                                                    boost::asio::io_context::executor_type>;
