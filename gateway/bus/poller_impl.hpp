@@ -8,7 +8,7 @@
 #include "gateway/bus/io_timer.hpp"
 
 #include <array>
-#include <deque>
+#include <list>
 #include <map>
 #include <optional>
 
@@ -150,7 +150,9 @@ private:
     std::uint64_t next_device_serial_ = 1;
     std::size_t next_stagger_slot_ = 0;
 
-    std::deque<job> queue_;
+    // A list allocates nothing while it is empty, which is most of the time
+    // on a bus with one device. A deque allocates its map and a block at once.
+    std::list<job> queue_;
     std::optional<job> current_;
     std::size_t on_demand_waiting_ = 0;
     std::string current_detail_; // why the last attempt of the current job failed
