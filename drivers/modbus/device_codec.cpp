@@ -11,6 +11,7 @@ namespace {
 poll_answer to_poll_answer(const std::vector<modbus::point>& points, const std::vector<modbus::decoded_point>& values)
 {
     poll_answer answer;
+    answer.values.reserve(values.size());
     for (const auto& decoded : values) {
         const auto& p = points[decoded.index];
         metric_value value{p.metric, p.unit, 0.0};

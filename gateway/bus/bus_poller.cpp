@@ -317,7 +317,8 @@ milliseconds bus_poller::impl::effective_interval(const device_entry& device) co
     return std::min(backoff, cap);
 }
 
-void bus_poller::impl::record_success(device_entry& device, const drivers::poll_answer& answer)
+void bus_poller::impl::record_success(device_entry& device, std::vector<metric_value> values,
+                                      const std::vector<metric_value>& alarms)
 {
     const auto now_ms = wall_clock_now_ms();
     const bool trusted = wall_clock_trusted();
@@ -328,14 +329,14 @@ void bus_poller::impl::record_success(device_entry& device, const drivers::poll_
     device.last_reading_ms = now_ms;
     set_state(device, device_state::online);
 
-    if (!answer.values.empty())
-        emit(on_reading_, reading{device.spec.id, lane::telemetry, now_ms, trusted, answer.values});
+    if (!values.empty())
+        emit(on_reading_, reading{device.spec.id, lane::telemetry, now_ms, trusted, std::move(values)});
 
     // Alarms go to the event lane when they change, so a meter that reports
     // "low battery" on every poll does not flood the uplink.
-    if (!answer.alarms.empty() && !same_values(answer.alarms, device.last_alarms))
-        emit(on_event_, reading{device.spec.id, lane::event, now_ms, trusted, answer.alarms});
-    device.last_alarms = answer.alarms;
+    if (!alarms.empty() && !same_values(alarms, device.last_alarms))
+        emit(on_event_, reading{device.spec.id, lane::event, now_ms, trusted, alarms});
+    device.last_alarms = alarms;
 }
 
 void bus_poller::impl::record_failure(device_entry& device, std::error_code error, const std::string& detail)

@@ -16,6 +16,12 @@ namespace {
 
 void append(std::vector<metric_value>& to, std::vector<metric_value>& from)
 {
+    // Most polls have one step, whose values are taken over whole.
+    if (to.empty()) {
+        to = std::move(from);
+        return;
+    }
+    to.reserve(to.size() + from.size());
     std::move(from.begin(), from.end(), std::back_inserter(to));
 }
 
@@ -24,7 +30,9 @@ void append(std::vector<metric_value>& to, std::vector<metric_value>& from)
 void bus_poller::impl::step_done(std::error_code error, std::string detail, drivers::poll_answer answer)
 {
     auto& j = *current_;
-    j.records.push_back(exchange_record{j.request, rx_, j.attempts, error ? detail : std::string{}});
+    ++j.steps_run;
+    if (j.handler)
+        j.records.push_back(exchange_record{j.request, rx_, j.attempts, error ? detail : std::string{}});
 
     std::size_t total = 1;
     if (j.kind == job_kind::poll) {
@@ -103,7 +111,7 @@ void bus_poller::impl::complete_job(std::error_code error, const std::string& de
 }
 
 void bus_poller::impl::complete_poll(device_entry& device, job& j, std::error_code error, const std::string& detail,
-                                     const drivers::poll_answer& answer)
+                                     drivers::poll_answer& answer)
 {
     if (error && !j.scheduled) {
         // An on-demand read reports its failure to the caller only, so a
@@ -115,7 +123,9 @@ void bus_poller::impl::complete_poll(device_entry& device, job& j, std::error_co
     } else if (error) {
         record_failure(device, error, detail);
     } else {
-        record_success(device, answer);
+        // The caller of an on-demand read receives the answer as well, so
+        // only a scheduled poll hands its values to the reading uncopied.
+        record_success(device, j.handler ? answer.values : std::move(answer.values), answer.alarms);
         if (j.first_error) {
             log_partial(device, j);
         } else {
@@ -142,7 +152,7 @@ void bus_poller::impl::log_partial(device_entry& device, const job& j)
     if (!device.partial_logged)
         spdlog::warn("bus {}: device {}: poll got valid responses to only {} of {} steps: {} (repeats are logged at "
                      "debug level)",
-                     bus_.id, device.spec.id, j.steps_ok, j.records.size(), j.first_detail);
+                     bus_.id, device.spec.id, j.steps_ok, j.steps_run, j.first_detail);
     else
         spdlog::debug("bus {}: device {}: poll got valid responses to only part of its steps: {}", bus_.id, device.spec.id, j.first_detail);
     device.partial_logged = true;

@@ -82,10 +82,11 @@ private:
         std::size_t step = 0;
         std::vector<std::uint8_t> request; // of the current step
         unsigned attempts = 0;             // of the current step
+        std::size_t steps_run = 0;
         std::size_t steps_ok = 0;
         std::size_t steps_refused = 0;     // replied with a valid refusal (Modbus exception)
         drivers::poll_answer merged;       // answers of the steps that succeeded
-        std::vector<exchange_record> records;
+        std::vector<exchange_record> records; // for a waiting caller only
         std::error_code first_error;       // of the first failed step
         std::string first_detail;
     };
@@ -102,9 +103,10 @@ private:
     void complete_job(std::error_code error, const std::string& detail, drivers::poll_answer answer);
     void finish_steps();
     void complete_poll(device_entry& device, job& j, std::error_code error, const std::string& detail,
-                       const drivers::poll_answer& answer);
+                       drivers::poll_answer& answer);
     void log_partial(device_entry& device, const job& j);
-    void record_success(device_entry& device, const drivers::poll_answer& answer);
+    void record_success(device_entry& device, std::vector<metric_value> values,
+                        const std::vector<metric_value>& alarms);
     void record_failure(device_entry& device, std::error_code error, const std::string& detail);
     void record_refusal(device_entry& device, const std::string& detail);
     void set_state(device_entry& device, device_state state);

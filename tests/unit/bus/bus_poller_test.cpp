@@ -91,6 +91,25 @@ TEST_CASE("bus_poller poll_now reports attempts and raw bytes")
     CHECK(std::get<double>(result.answer.values[0].value) == 42.0);
 }
 
+TEST_CASE("bus_poller on-demand read also stores its reading")
+{
+    // The scheduled first poll gets 1, the on-demand read 77.
+    bench b;
+    int requests = 0;
+    b.wire->responder = [&](const std::string& q) { return answer(q, ++requests == 1 ? "1" : "77"); };
+    b.add(meter("5", milliseconds{60000}));
+    b.poller.start();
+
+    const auto [error, result] = b.read("m5");
+    REQUIRE(run_until(b.io, [&] { return b.readings.size() == 2; }));
+
+    CHECK_FALSE(error);
+    REQUIRE(result.answer.values.size() == 1);
+    CHECK(std::get<double>(result.answer.values[0].value) == 77.0);
+    REQUIRE(b.readings.back().values.size() == 1);
+    CHECK(std::get<double>(b.readings.back().values[0].value) == 77.0);
+}
+
 TEST_CASE("bus_poller gives up after all retries with a timeout")
 {
     bench b(fast_bus(2));
