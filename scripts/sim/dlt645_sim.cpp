@@ -10,36 +10,26 @@
 
 #include "gateway/log/log.hpp"
 #include "protocols/common/hex.hpp"
+#include "scripts/sim/serial_line.hpp"
 #include "protocols/dlt645/codec.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <iomanip>
 #include <map>
 #include <optional>
-#include <poll.h>
 #include <span>
 #include <string>
-#include <termios.h>
 #include <unistd.h>
 #include <vector>
 
 namespace {
 
 using namespace citygate;
-
-volatile std::sig_atomic_t stop_requested = 0;
-
-void on_signal(int)
-{
-    stop_requested = 1;
-}
 
 struct options {
     std::string device;
@@ -63,34 +53,6 @@ struct simulator {
     unsigned read_requests = 0;
     dlt645::counters stats;
 };
-
-int open_serial(const std::string& path)
-{
-    int fd = ::open(path.c_str(), O_RDWR | O_NOCTTY);
-    if (fd < 0)
-        return -1;
-
-    termios tio{};
-    if (::tcgetattr(fd, &tio) == 0) {
-        ::cfmakeraw(&tio);
-        ::tcsetattr(fd, TCSANOW, &tio);
-    }
-    return fd;
-}
-
-bool write_all(int fd, const std::vector<std::uint8_t>& bytes)
-{
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
 
 // Value of `metric` for a meter; the energies follow the meter's counter so
 // that import = t1 + t2 + t3 + t4 holds.
@@ -187,7 +149,7 @@ bool serve_buffer(simulator& sim, int fd, std::vector<std::uint8_t>& buffer)
         if (result.has_frame()) {
             spdlog::debug("{}: request {}", sim.opts.device, proto::to_hex(std::span(buffer).first(result.consumed())));
             auto reply = answer(sim, result.frame());
-            if (reply && !write_all(fd, *reply))
+            if (reply && !sim_serial::write_all(fd, *reply))
                 return false;
         } else {
             spdlog::warn("{}: dropped {} bytes: {}", sim.opts.device, result.consumed(), result.error().message());
@@ -198,42 +160,18 @@ bool serve_buffer(simulator& sim, int fd, std::vector<std::uint8_t>& buffer)
 
 int serve(simulator& sim)
 {
-    int fd = open_serial(sim.opts.device);
+    const int fd = sim_serial::open_serial(sim.opts.device);
     if (fd < 0) {
         spdlog::error("cannot open serial device {}: {}", sim.opts.device, std::strerror(errno));
         return 1;
     }
     spdlog::info("serving {} meters on {}", sim.meters.size(), sim.opts.device);
 
-    std::vector<std::uint8_t> buffer;
-    while (!stop_requested) {
-        pollfd pfd{fd, POLLIN, 0};
-        // A quiet line for 200 ms ends any partial frame, as meters time out too.
-        int ready = ::poll(&pfd, 1, 200);
-        if (ready == 0) {
-            buffer.clear();
-            continue;
-        }
-        if (ready < 0 && errno == EINTR)
-            continue;
-
-        std::uint8_t chunk[256];
-        auto n = ready > 0 ? ::read(fd, chunk, sizeof chunk) : -1;
-        if (n <= 0) {
-            spdlog::error("read from {} failed: {}", sim.opts.device, n == 0 ? "end of file" : std::strerror(errno));
-            ::close(fd);
-            return 1;
-        }
-        buffer.insert(buffer.end(), chunk, chunk + n);
-        if (!serve_buffer(sim, fd, buffer)) {
-            spdlog::error("write to {} failed: {}", sim.opts.device, std::strerror(errno));
-            ::close(fd);
-            return 1;
-        }
-    }
+    const auto serve_one = [&sim](int out, std::vector<std::uint8_t>& buffer) { return serve_buffer(sim, out, buffer); };
+    const int rc = sim_serial::serve_serial_line(fd, sim.opts.device, serve_one);
     ::close(fd);
     spdlog::info("{}: stopped after {} read-data requests", sim.opts.device, sim.read_requests);
-    return 0;
+    return rc;
 }
 
 void add_options(CLI::App& app, options& opts)
@@ -277,7 +215,6 @@ int main(int argc, char** argv)
         }
     }
 
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    sim_serial::stop_on_signals();
     return serve(sim);
 }

@@ -13,6 +13,7 @@
 #include "protocols/modbus/rtu.hpp"
 #include "scripts/sim/modbus/slave.hpp"
 #include "scripts/sim/modbus/tcp_server.hpp"
+#include "scripts/sim/serial_line.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -25,10 +26,7 @@
 #include <sstream>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
-#include <poll.h>
 #include <string>
-#include <termios.h>
 #include <unistd.h>
 #include <vector>
 
@@ -37,40 +35,6 @@ namespace {
 using namespace citygate;
 using namespace citygate::modbus;
 using citygate::modbus_sim::slave;
-
-volatile std::sig_atomic_t stop_requested = 0;
-
-void on_signal(int)
-{
-    stop_requested = 1;
-}
-
-int open_serial(const std::string& path)
-{
-    int fd = ::open(path.c_str(), O_RDWR | O_NOCTTY);
-    if (fd < 0)
-        return -1;
-    termios tio{};
-    if (::tcgetattr(fd, &tio) == 0) {
-        ::cfmakeraw(&tio);
-        ::tcsetattr(fd, TCSANOW, &tio);
-    }
-    return fd;
-}
-
-bool write_all(int fd, const std::vector<std::uint8_t>& bytes)
-{
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
 
 // Decodes every complete request in `rx`, replies to those for this unit and
 // drops the bytes it used. Returns false when the reply cannot be written.
@@ -94,35 +58,11 @@ bool serve_buffer(slave& s, int fd, std::vector<std::uint8_t>& rx)
             continue;
         auto reply = encode_rtu(s.unit, pdu);
         spdlog::debug("unit {}: reply {}", s.unit, proto::to_hex(reply));
-        if (!write_all(fd, reply))
+        if (!sim_serial::write_all(fd, reply))
             return false;
     }
     rx.erase(rx.begin(), rx.begin() + static_cast<std::ptrdiff_t>(used));
     return true;
-}
-
-int serve(slave& s, int fd)
-{
-    std::vector<std::uint8_t> rx;
-    while (!stop_requested) {
-        pollfd pfd{fd, POLLIN, 0};
-        if (::poll(&pfd, 1, 200) <= 0)
-            continue;
-        std::uint8_t chunk[256];
-        const auto n = ::read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            spdlog::error("unit {}: serial read failed: {}", s.unit, n == 0 ? "end of file" : std::strerror(errno));
-            return 1;
-        }
-        rx.insert(rx.end(), chunk, chunk + n);
-        if (!serve_buffer(s, fd, rx)) {
-            spdlog::error("unit {}: serial write failed: {}", s.unit, std::strerror(errno));
-            return 1;
-        }
-    }
-    return 0;
 }
 
 // Splits "HOST:PORT" or "[IPv6]:PORT" into host and port.
@@ -173,10 +113,9 @@ int run_tcp(modbus_sim::tcp_options options)
 
 int run_rtu(const std::string& device, unsigned unit, std::size_t size)
 {
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGINT, on_signal);
+    sim_serial::stop_on_signals();
 
-    const int fd = open_serial(device);
+    const int fd = sim_serial::open_serial(device);
     if (fd < 0) {
         spdlog::error("cannot open {}: {}", device, std::strerror(errno));
         return 1;
@@ -184,7 +123,8 @@ int run_rtu(const std::string& device, unsigned unit, std::size_t size)
     slave s(size);
     s.unit = static_cast<std::uint8_t>(unit);
     spdlog::info("unit {}: serving {} entries per table on {}", unit, size, device);
-    const int rc = serve(s, fd);
+    const auto serve_one = [&s](int out, std::vector<std::uint8_t>& rx) { return serve_buffer(s, out, rx); };
+    const int rc = sim_serial::serve_serial_line(fd, "unit " + std::to_string(unit), serve_one);
     ::close(fd);
     spdlog::info("unit {}: stopped after {} valid requests", unit, s.stats.frames_ok);
     return rc;
