@@ -4,8 +4,9 @@
 # second over its own tcp-client bus (30 u16 holding registers in one
 # read), then stores, seals and publishes every reading to a local
 # mosquitto started here. After a warm-up it measures citygated's CPU time
-# (utime + stime from /proc/PID/stat) over a window, its RSS (VmRSS, VmHWM)
-# and the readings sent per second (citygate queue --json).
+# (utime + stime from /proc/PID/stat) over a window, its RSS (VmRSS, VmHWM
+# at the end, and VmRSS sampled once a second during the window) and the
+# readings sent per second (citygate queue --json).
 #
 # Usage: scripts/bench-modbus-tcp.sh [--devices N] [--registers N] [--warmup SECONDS] [--window SECONDS]
 #                                    [--first-port PORT] [--inline-points]
@@ -173,7 +174,13 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 ticks_before=$(cpu_ticks)
 sent_before=$(sent)
 start=$(date +%s.%N)
-sleep "$window"
+# VmRSS moves by several hundred KiB as glibc trims and regrows the top of
+# the heap, so the window also samples it once a second.
+rss_samples=()
+for ((s = 0; s < window; s++)); do
+  sleep 1
+  rss_samples+=("$(status_kib VmRSS)")
+done
 ticks_after=$(cpu_ticks)
 sent_after=$(sent)
 end=$(date +%s.%N)
@@ -190,6 +197,8 @@ awk -v t0="$ticks_before" -v t1="$ticks_after" -v hz="$hz" -v s="$start" -v e="$
    }'
 [ -n "${CITYGATE_BENCH_SMAPS:-}" ] && cp "/proc/$gateway/smaps" "$CITYGATE_BENCH_SMAPS"
 echo "citygated RSS: VmRSS $(status_kib VmRSS) KiB, VmHWM $(status_kib VmHWM) KiB"
+printf '%s\n' "${rss_samples[@]}" | awk '{ sum += $1; if (NR == 1 || $1 < low) low = $1; if ($1 > high) high = $1 }
+  END { printf "citygated VmRSS in the window: mean %d KiB, lowest %d KiB, highest %d KiB (%d samples)\n", sum / NR, low, high, NR }'
 echo "load average: $load_before before the window, $load_after after"
 warnings=$(grep -c -i -E 'warn|error' "$work/citygated.log" || true)
 echo "citygated warnings and errors logged: $warnings"
