@@ -16,7 +16,7 @@ namespace {
 
 void append(std::vector<metric_value>& to, std::vector<metric_value>& from)
 {
-    // Most polls have one step, whose values are taken over whole.
+    // Most polls have one step, so its values are moved as a whole.
     if (to.empty()) {
         to = std::move(from);
         return;
@@ -123,8 +123,8 @@ void bus_poller::impl::complete_poll(device_entry& device, job& j, std::error_co
     } else if (error) {
         record_failure(device, error, detail);
     } else {
-        // The caller of an on-demand read receives the answer as well, so
-        // only a scheduled poll hands its values to the reading uncopied.
+        // The caller of an on-demand read receives the poll result as well,
+        // so only a scheduled poll moves its values into the reading.
         record_success(device, j.handler ? answer.values : std::move(answer.values), answer.alarms);
         if (j.first_error) {
             log_partial(device, j);

@@ -152,8 +152,8 @@ private:
     std::uint64_t next_device_serial_ = 1;
     std::size_t next_stagger_slot_ = 0;
 
-    // A list allocates nothing while it is empty, which is most of the time
-    // on a bus with one device. A deque allocates its map and a block at once.
+    // A list allocates nothing while empty, the usual state on a bus with one
+    // device. libstdc++'s deque allocates a map and a block when constructed.
     std::list<job> queue_;
     std::optional<job> current_;
     std::size_t on_demand_waiting_ = 0;

@@ -46,7 +46,8 @@ private:
     void abort_open();
 
     boost::asio::io_context& io_;
-    // Only what connecting needs: a gateway may have hundreds of these.
+    // Only the settings that connecting uses, because a gateway may have
+    // hundreds of transports.
     std::string host_;
     std::uint16_t port_;
     std::chrono::milliseconds connect_timeout_;

@@ -69,9 +69,8 @@ void check_reading(const reply& r)
         std::abort();
 }
 
-// Expects the address of the input's first valid frame, so both the
-// matching and the mismatching paths run: a reply that decodes must come
-// from that address.
+// Decodes replies that must come from the address of the input's first
+// valid frame, so both the matching and the mismatching paths run.
 void check_reply_from(std::span<const std::uint8_t> input)
 {
     counters stats;
