@@ -82,11 +82,11 @@ private:
         std::size_t step = 0;
         std::vector<std::uint8_t> request; // of the current step
         unsigned attempts = 0;             // of the current step
-        std::size_t steps_run = 0;
+        std::size_t steps_run = 0;         // finished steps, for the partial-poll warning
         std::size_t steps_ok = 0;
         std::size_t steps_refused = 0;     // replied with a valid refusal (Modbus exception)
         drivers::poll_answer merged;       // answers of the steps that succeeded
-        std::vector<exchange_record> records; // for a waiting caller only
+        std::vector<exchange_record> records; // exchanges, kept only when a caller waits (read --raw)
         std::error_code first_error;       // of the first failed step
         std::string first_detail;
     };

@@ -46,8 +46,8 @@ private:
     void abort_open();
 
     boost::asio::io_context& io_;
-    // Only the settings that connecting uses, because a gateway may have
-    // hundreds of transports.
+    // Connect settings only, not the whole bus config, because a gateway
+    // may have hundreds of transports.
     std::string host_;
     std::uint16_t port_;
     std::chrono::milliseconds connect_timeout_;

@@ -1,6 +1,6 @@
 // libFuzzer target for the DL/T 645 codec: framing, reply and request
 // decoding (with and without an expected meter address), value decoding,
-// and the driver's answer decoding, on arbitrary bytes.
+// and the driver's decode_answer, on arbitrary bytes.
 
 #include "drivers/dlt645/dlt645_driver.hpp"
 #include "protocols/dlt645/codec.hpp"

@@ -91,7 +91,7 @@ TEST_CASE("bus_poller poll_now reports attempts and raw bytes")
     CHECK(std::get<double>(result.answer.values[0].value) == 42.0);
 }
 
-TEST_CASE("bus_poller on-demand read also stores its reading")
+TEST_CASE("bus_poller on-demand read stores reading")
 {
     // The scheduled first poll gets 1, the on-demand read 77.
     bench b;
