@@ -47,6 +47,7 @@ struct store_config {
     std::uint64_t max_bytes = 256ull * 1024 * 1024; // on-disk cap of buffered data
     std::chrono::hours max_age{24 * 30};            // readings older than this are evicted
     std::size_t batch_max_readings = 500;           // readings sealed into one envelope
+    std::uint64_t batch_max_bytes = 64 * 1024;      // max SenML JSON bytes sealed into one envelope
     milliseconds flush_interval{1000};              // how often pending readings are sealed
 };
 

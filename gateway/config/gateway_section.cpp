@@ -48,6 +48,8 @@ void read_store(table_reader& root, store_config& out)
     reader.read_size("max_bytes", out.max_bytes, 1ull << 20);
     reader.read_duration("max_age", out.max_age, hours(1), hours(24 * 3650));
     reader.read_number("batch_max_readings", out.batch_max_readings, 1, 10000);
+    // The upper limit is the largest pack a receiver decodes (senml::max_pack_size).
+    reader.read_size("batch_max_bytes", out.batch_max_bytes, 1024, 4ull << 20);
     reader.read_duration("flush_interval", out.flush_interval, milliseconds(1), hours(1));
 
     reader.report_unknown_keys();

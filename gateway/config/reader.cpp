@@ -247,7 +247,7 @@ bool table_reader::read_choice(std::string_view key, std::string& out, std::init
     return true;
 }
 
-bool table_reader::read_size(std::string_view key, std::uint64_t& out, std::uint64_t min)
+bool table_reader::read_size(std::string_view key, std::uint64_t& out, std::uint64_t min, std::uint64_t max)
 {
     const auto* node = find(key);
     if (!node)
@@ -264,8 +264,11 @@ bool table_reader::read_size(std::string_view key, std::uint64_t& out, std::uint
         report_type(key, *node, expected);
         return false;
     }
-    if (*value < min) {
-        report_type(key, *node, "a size of at least " + std::to_string(min) + " bytes");
+    if (*value < min || *value > max) {
+        const auto range = max == std::numeric_limits<std::uint64_t>::max()
+                               ? "a size of at least " + std::to_string(min) + " bytes"
+                               : "a size from " + std::to_string(min) + " to " + std::to_string(max) + " bytes";
+        report_type(key, *node, range);
         return false;
     }
     out = *value;

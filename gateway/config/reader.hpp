@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,7 +71,8 @@ public:
     bool read_bool(std::string_view key, bool& out);
     std::optional<std::int64_t> read_integer(std::string_view key, std::int64_t min, std::int64_t max);
     bool read_choice(std::string_view key, std::string& out, std::initializer_list<std::string_view> choices);
-    bool read_size(std::string_view key, std::uint64_t& out, std::uint64_t min);
+    bool read_size(std::string_view key, std::uint64_t& out, std::uint64_t min,
+                   std::uint64_t max = std::numeric_limits<std::uint64_t>::max());
     bool read_string_array(std::string_view key, std::vector<std::string>& out);
 
     template <class T>

@@ -52,6 +52,7 @@ void compare_store_and_dtu(key_diff& diff, const config& a, const config& b)
     diff.compare("store.max_bytes", a.store.max_bytes, b.store.max_bytes);
     diff.compare("store.max_age", a.store.max_age, b.store.max_age);
     diff.compare("store.batch_max_readings", a.store.batch_max_readings, b.store.batch_max_readings);
+    diff.compare("store.batch_max_bytes", a.store.batch_max_bytes, b.store.batch_max_bytes);
     diff.compare("store.flush_interval", a.store.flush_interval, b.store.flush_interval);
     diff.compare("dtu.listen", a.dtu.listen, b.dtu.listen);
     diff.compare("dtu.registration_timeout", a.dtu.registration_timeout, b.dtu.registration_timeout);

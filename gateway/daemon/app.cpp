@@ -75,7 +75,8 @@ void app::open_store()
     options.flush_threshold = config_.store.batch_max_readings;
     options.clock_trusted = [] { return bus::wall_clock_trusted(); };
     pipeline_ = std::make_unique<pipeline>(io_, *outbox_,
-                                           make_sealer(config_.gateway.id, keys_, now_ms, seal_counters_),
+                                           make_sealer(config_.gateway.id, keys_, now_ms, seal_counters_,
+                                                       config_.store.batch_max_bytes),
                                            config_.gateway.id, now_ms, options);
 
     const auto stats = outbox_->read_stats();

@@ -8,15 +8,16 @@
 namespace citygate::daemon {
 
 store::seal_function make_sealer(std::string gateway_id, const crypto::key_set& keys,
-                                 std::function<std::int64_t()> now_ms, seal_counters& counters)
+                                 std::function<std::int64_t()> now_ms, seal_counters& counters,
+                                 std::size_t max_pack_bytes)
 {
     // The outbox retries a failed batch on every pass, so the same failure
     // is logged at ERROR once and then only when the error changes.
-    return [gateway_id = std::move(gateway_id), &keys, now_ms = std::move(now_ms), &counters,
-            last_logged = std::error_code{}](citygate::lane lane, std::uint64_t sequence,
-                                             std::span<const reading> readings,
-                                             std::vector<std::uint8_t>& out) mutable {
-        const auto plaintext = senml::encode_json(gateway_id, readings);
+    return [gateway_id = std::move(gateway_id), &keys, now_ms = std::move(now_ms), &counters, max_pack_bytes,
+            plaintext = std::vector<std::uint8_t>{}, last_logged = std::error_code{}](
+               citygate::lane lane, std::uint64_t sequence, std::span<const reading> readings,
+               std::vector<std::uint8_t>& out) mutable {
+        const std::size_t encoded = senml::encode_json_prefix(gateway_id, readings, max_pack_bytes, plaintext);
 
         crypto::envelope_header header;
         header.content = crypto::content_type::senml_json;
@@ -33,13 +34,13 @@ store::seal_function make_sealer(std::string gateway_id, const crypto::key_set& 
             spdlog::log(level, "gateway {}: sealing batch {} ({} readings) with key id {} failed: {} ({} failures)",
                         gateway_id, sequence, readings.size(), keys.current, error.message(), counters.failures);
             last_logged = error;
-            return false;
+            return store::sealed_prefix{0};
         }
         if (last_logged)
             spdlog::info("gateway {}: sealing works again from batch {}", gateway_id, sequence);
         last_logged.clear();
         ++counters.sealed;
-        return true;
+        return store::sealed_prefix{encoded};
     };
 }
 

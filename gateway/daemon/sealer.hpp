@@ -5,6 +5,7 @@
 #include "gateway/crypto/key_file.hpp"
 #include "gateway/store/outbox.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -17,8 +18,11 @@ struct seal_counters {
 };
 
 // The returned function reads `keys` by reference, so a reloaded key set
-// takes effect on the next batch. `now_ms` supplies sealed_at.
+// takes effect on the next batch. `now_ms` supplies sealed_at. It seals the
+// readings that fit in a SenML pack of `max_pack_bytes` (at least one), so
+// envelopes stay below broker message limits.
 store::seal_function make_sealer(std::string gateway_id, const crypto::key_set& keys,
-                                 std::function<std::int64_t()> now_ms, seal_counters& counters);
+                                 std::function<std::int64_t()> now_ms, seal_counters& counters,
+                                 std::size_t max_pack_bytes);
 
 } // namespace citygate::daemon

@@ -1,7 +1,9 @@
 #include "gateway/senml/json_writer.hpp"
 #include "gateway/senml/senml.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 namespace citygate::senml {
@@ -101,20 +103,37 @@ private:
 
 std::vector<std::uint8_t> encode_json(std::string_view gateway_id, std::span<const reading> readings) {
     std::vector<std::uint8_t> out;
+    encode_json_prefix(gateway_id, readings, std::numeric_limits<std::size_t>::max(), out);
+    return out;
+}
+
+std::size_t encode_json_prefix(std::string_view gateway_id, std::span<const reading> readings, std::size_t max_bytes,
+                               std::vector<std::uint8_t>& out) {
+    out.clear();
     // About 40 bytes per record plus a base per reading is a close guess
     // for meter readings and saves most regrowth.
     std::size_t records = 0;
     for (const reading& r : readings)
         records += r.values.size() + 1;
-    out.reserve(2 + records * 48 + readings.size() * (gateway_id.size() + 48));
+    out.reserve(std::min(max_bytes, 2 + records * 48 + readings.size() * (gateway_id.size() + 48)));
 
+    // A reading that would push the pack past max_bytes is cut off again
+    // and ends the pack, so the writer's base state no longer matters.
     pack_writer writer{gateway_id, out};
-    for (const reading& r : readings)
+    std::size_t encoded = 0;
+    for (const reading& r : readings) {
+        const std::size_t size_before = out.size();
         writer.add(r);
+        if (encoded > 0 && out.size() + 1 > max_bytes) {
+            out.resize(size_before);
+            break;
+        }
+        ++encoded;
+    }
     if (out.empty())
         out.push_back('[');
     writer.finish();
-    return out;
+    return encoded;
 }
 
 } // namespace citygate::senml

@@ -24,6 +24,13 @@ namespace citygate::senml {
 // gateway, device and metric names must keep to that set.
 std::vector<std::uint8_t> encode_json(std::string_view gateway_id, std::span<const reading> readings);
 
+// Encodes the longest prefix of `readings` whose pack fits in `max_bytes`
+// into `out` and returns the number of readings encoded. The first reading
+// is always encoded, so a single reading larger than max_bytes makes a
+// larger pack. With no readings the pack is "[]".
+std::size_t encode_json_prefix(std::string_view gateway_id, std::span<const reading> readings, std::size_t max_bytes,
+                               std::vector<std::uint8_t>& out);
+
 // One resolved record, as a receiver sees it.
 struct resolved_record {
     std::string name; // full resolved name, urn:citygate:gw:dev:metric

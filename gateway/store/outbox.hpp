@@ -64,10 +64,19 @@ struct stats {
     std::uint64_t next_sequence = 0;
 };
 
-// Builds the sealed envelope for `readings` with the given sequence. Returns
-// false (and no bytes) on failure.
-using seal_function = std::function<bool(citygate::lane, std::uint64_t sequence,
-                                         std::span<const reading> readings, std::vector<std::uint8_t>& out)>;
+// Number of leading readings a seal function put into its envelope, so a
+// sealer can keep envelopes below a size limit. Zero means the seal failed
+// and `out` contains nothing usable. The constructor is explicit so that a
+// function returning bool cannot be taken for one.
+struct sealed_prefix {
+    explicit sealed_prefix(std::size_t n = 0) : readings(n) {}
+    std::size_t readings;
+};
+
+// Builds the sealed envelope for the first readings of `readings` (at least
+// one) with the given sequence. The outbox offers the rest to the next call.
+using seal_function = std::function<sealed_prefix(citygate::lane, std::uint64_t sequence,
+                                                  std::span<const reading> readings, std::vector<std::uint8_t>& out)>;
 
 class outbox {
 public:
@@ -81,14 +90,16 @@ public:
     virtual std::error_code accept(std::span<const reading> readings) = 0;
 
     // Seals pending readings into batches of at most batch_max_readings per
-    // lane, event lane first. Each batch is one transaction: sequence bump,
-    // sealed bytes inserted, readings deleted. `batches` counts what was made.
+    // lane (fewer when the seal function takes a prefix), event lane first.
+    // Each batch is one transaction: sequence bump, sealed bytes inserted,
+    // readings deleted. `batches` counts what was made.
     virtual std::error_code seal_pending(const seal_function& seal, std::size_t& batches) = 0;
 
     // Seals readings at once and commits only the sealed batches, skipping
     // the pending table: event lane first, batches of at most
-    // batch_max_readings, all in one transaction with synchronous=FULL that
-    // also counts the readings as accepted. Nothing is committed on error;
+    // batch_max_readings (or the prefix the seal function takes), all in one
+    // transaction with synchronous=FULL that also counts the readings as
+    // accepted. Nothing is committed on error;
     // after seal_failed the caller can still accept() the readings. Use it
     // only while no readings are pending, so sequence order stays reading
     // order within a lane.

@@ -5,10 +5,30 @@
 #include "gateway/store/full_sync.hpp"
 #include "gateway/store/sqlite_outbox.hpp"
 
-
 #include <algorithm>
 
 namespace citygate::store::detail {
+
+namespace {
+
+// Batch source of readings sealed straight from memory. They have no
+// pending rows to delete, so last_id stays 0.
+batch_source source_of(std::span<const reading> chunk)
+{
+    batch_source source;
+    source.rows = chunk.size();
+    source.readings = chunk.size();
+    source.oldest_ts_ms = chunk.front().ts_ms;
+    for (const reading& r : chunk) {
+        source.oldest_ts_ms = std::min(source.oldest_ts_ms, r.ts_ms);
+        if (r.clock_trusted) {
+            source.newest_trusted_ts_ms = std::max(source.newest_trusted_ts_ms.value_or(r.ts_ms), r.ts_ms);
+        }
+    }
+    return source;
+}
+
+} // namespace
 
 std::error_code sqlite_outbox::accept_sealed(std::span<const reading> readings, const seal_function& seal,
                                              std::size_t& batches)
@@ -71,24 +91,16 @@ std::error_code sqlite_outbox::seal_lane_direct(lane l, std::span<const reading>
         lane_readings = copied;
     }
 
-    for (std::size_t offset = 0; offset < lane_readings.size(); offset += limits_.batch_max_readings) {
-        const auto chunk = lane_readings.subspan(offset, std::min(limits_.batch_max_readings, lane_readings.size() - offset));
-
-        batch_source source;
-        source.rows = chunk.size();
-        source.readings = chunk.size();
-        source.oldest_ts_ms = chunk.front().ts_ms;
-        for (const reading& r : chunk) {
-            source.oldest_ts_ms = std::min(source.oldest_ts_ms, r.ts_ms);
-            if (r.clock_trusted) {
-                source.newest_trusted_ts_ms = std::max(source.newest_trusted_ts_ms.value_or(r.ts_ms), r.ts_ms);
-            }
-        }
-
-        if (!call_seal(seal, l, sequence, chunk)) {
+    for (std::size_t offset = 0; offset < lane_readings.size();) {
+        const auto offered =
+            lane_readings.subspan(offset, std::min(limits_.batch_max_readings, lane_readings.size() - offset));
+        const std::size_t sealed_readings = call_seal(seal, l, sequence, offered);
+        if (sealed_readings == 0) {
             return store_error::seal_failed;
         }
-        if (!store_batch(l, true, sequence, source)) {
+        offset += sealed_readings;
+
+        if (!store_batch(l, true, sequence, source_of(offered.first(sealed_readings)))) {
             return store_error::sqlite_error;
         }
 

@@ -134,11 +134,11 @@ std::error_code sqlite_outbox::seal_one(lane l, const seal_function& seal, bool 
         return store_error::sqlite_error;
     }
 
-    batch_source source;
-    if (!load_batch(l, source)) {
+    std::size_t loaded = 0;
+    if (!load_batch(l, loaded)) {
         return store_error::sqlite_error;
     }
-    if (source.rows == 0) {
+    if (batch_rows_.empty()) {
         // The in-memory totals disagree with the table; trust the table.
         spdlog::error("store {}: {} lane totals out of step with the database; resetting them", db_->path(),
                       lane_name(l));
@@ -148,12 +148,15 @@ std::error_code sqlite_outbox::seal_one(lane l, const seal_function& seal, bool 
     }
 
     std::uint64_t sequence = counters_.next_sequence;
-    if (source.readings > 0) {
-        if (!call_seal(seal, l, sequence, std::span<const reading>(batch_.data(), source.readings))) {
+    std::size_t sealed_readings = 0;
+    if (loaded > 0) {
+        sealed_readings = call_seal(seal, l, sequence, std::span<const reading>(batch_.data(), loaded));
+        if (sealed_readings == 0) {
             return store_error::seal_failed;
         }
         sealed = true;
     }
+    const batch_source source = batch_prefix(sealed_readings);
     if (!store_batch(l, sealed, sequence, source) || !tx.commit()) {
         sealed = false;
         return store_error::sqlite_error;
@@ -172,53 +175,86 @@ std::error_code sqlite_outbox::seal_one(lane l, const seal_function& seal, bool 
     return {};
 }
 
-bool sqlite_outbox::load_batch(lane l, batch_source& source)
+// Reads up to batch_max_readings pending rows of lane `l` into batch_rows_
+// and the decodable ones into batch_. `loaded` counts the decodable ones.
+bool sqlite_outbox::load_batch(lane l, std::size_t& loaded)
 {
     auto& query = st_.select_pending_batch;
     sql::reset_on_exit guard(query);
     query.bind_int(1, lane_value(l));
     query.bind_int(2, static_cast<std::int64_t>(limits_.batch_max_readings));
 
+    batch_rows_.clear();
+    loaded = 0;
     int rc = 0;
     while ((rc = query.step("read pending readings")) == SQLITE_ROW) {
-        ++source.rows;
-        source.last_id = query.column_int(0);
-        source.bytes += static_cast<std::uint64_t>(query.column_int(3));
+        pending_row& row = batch_rows_.emplace_back();
+        row.id = query.column_int(0);
+        row.bytes = static_cast<std::uint64_t>(query.column_int(3));
 
-        if (source.readings == batch_.size()) {
+        if (loaded == batch_.size()) {
             batch_.emplace_back();
         }
-        reading& r = batch_[source.readings];
+        reading& r = batch_[loaded];
         if (!decode_reading_body(query.column_blob(4), r)) {
             // A damaged row must not block every later reading: it is
             // dropped with the batch and counted as evicted.
-            spdlog::error("store {}: pending reading {} is undecodable; dropping it", db_->path(), source.last_id);
+            spdlog::error("store {}: pending reading {} is undecodable; dropping it", db_->path(), row.id);
             continue;
         }
         r.device_id.assign(query.column_text(1));
         r.lane = l;
         r.ts_ms = query.column_int(2);
-
-        source.oldest_ts_ms = source.readings == 0 ? r.ts_ms : std::min(source.oldest_ts_ms, r.ts_ms);
-        if (r.clock_trusted) {
-            source.newest_trusted_ts_ms = std::max(source.newest_trusted_ts_ms.value_or(r.ts_ms), r.ts_ms);
-        }
-        ++source.readings;
+        row.decoded = true;
+        ++loaded;
     }
     return rc == SQLITE_DONE;
 }
 
-bool sqlite_outbox::call_seal(const seal_function& seal, lane l, std::uint64_t sequence, std::span<const reading> readings)
+// Sums the loaded rows up to the next decodable row after the first
+// `readings` readings. When `readings` is all that was loaded, that covers
+// every row, including undecodable ones at the end.
+batch_source sqlite_outbox::batch_prefix(std::size_t readings) const
+{
+    batch_source prefix;
+    for (const pending_row& row : batch_rows_) {
+        if (row.decoded && prefix.readings == readings) {
+            break;
+        }
+        ++prefix.rows;
+        prefix.last_id = row.id;
+        prefix.bytes += row.bytes;
+        if (!row.decoded) {
+            continue;
+        }
+
+        const reading& r = batch_[prefix.readings];
+        prefix.oldest_ts_ms = prefix.readings == 0 ? r.ts_ms : std::min(prefix.oldest_ts_ms, r.ts_ms);
+        if (r.clock_trusted) {
+            prefix.newest_trusted_ts_ms = std::max(prefix.newest_trusted_ts_ms.value_or(r.ts_ms), r.ts_ms);
+        }
+        ++prefix.readings;
+    }
+    return prefix;
+}
+
+std::size_t sqlite_outbox::call_seal(const seal_function& seal, lane l, std::uint64_t sequence,
+                                     std::span<const reading> readings)
 {
     envelope_.clear();
-    bool ok = false;
+    std::size_t sealed_readings = 0;
     try {
-        ok = seal(l, sequence, readings, envelope_);
+        sealed_readings = seal(l, sequence, readings, envelope_).readings;
     } catch (const std::exception& e) {
         spdlog::error("store {}: seal callback threw: {}", db_->path(), e.what());
     }
-    if (ok && !envelope_.empty()) {
-        return true;
+    if (sealed_readings > readings.size()) {
+        spdlog::error("store {}: seal callback returned {} sealed readings but was given {}; treating it as a failure", db_->path(),
+                      sealed_readings, readings.size());
+        sealed_readings = 0;
+    }
+    if (sealed_readings > 0 && !envelope_.empty()) {
+        return sealed_readings;
     }
 
     std::uint64_t suppressed = 0;
@@ -227,7 +263,7 @@ bool sqlite_outbox::call_seal(const seal_function& seal, lane l, std::uint64_t s
                      "({} similar failures suppressed)",
                      db_->path(), readings.size(), lane_name(l), sequence, suppressed);
     }
-    return false;
+    return 0;
 }
 
 bool sqlite_outbox::store_batch(lane l, bool sealed, std::uint64_t sequence, const batch_source& source)

@@ -51,6 +51,14 @@ struct batch_source {
     std::optional<std::int64_t> newest_trusted_ts_ms;
 };
 
+// Pending row read by load_batch. The rows are kept so that a batch sealed
+// only in part can end after its last sealed reading.
+struct pending_row {
+    std::int64_t id = 0;
+    std::uint64_t bytes = 0;
+    bool decoded = false;
+};
+
 class sqlite_outbox final : public outbox {
 public:
     sqlite_outbox(std::unique_ptr<sql::database> db, const limits& lim);
@@ -77,8 +85,9 @@ private:
     bool encode_checked(const reading& r);
     std::error_code insert_readings(std::span<const reading> readings, std::array<lane_totals, 2>& added);
     std::error_code seal_one(lane l, const seal_function& seal, bool durable, bool& sealed);
-    bool load_batch(lane l, batch_source& source);
-    bool call_seal(const seal_function& seal, lane l, std::uint64_t sequence, std::span<const reading> readings);
+    bool load_batch(lane l, std::size_t& loaded);
+    batch_source batch_prefix(std::size_t readings) const;
+    std::size_t call_seal(const seal_function& seal, lane l, std::uint64_t sequence, std::span<const reading> readings);
     std::error_code seal_lane_direct(lane l, std::span<const reading> readings, const seal_function& seal,
                                      std::array<lane_totals, 2>& added, std::uint64_t& sequence);
     bool store_batch(lane l, bool sealed, std::uint64_t sequence, const batch_source& source);
@@ -128,6 +137,7 @@ private:
     // Reused across calls to avoid per-reading allocations.
     std::vector<std::uint8_t> body_;
     std::vector<reading> batch_;
+    std::vector<pending_row> batch_rows_; // rows of the last load_batch, decodable or not
     std::vector<std::uint8_t> envelope_;
 };
 

@@ -9,6 +9,7 @@
 #include "gateway/crypto/key_file.hpp"
 #include "gateway/daemon/pipeline.hpp"
 #include "gateway/daemon/sealer.hpp"
+#include "gateway/senml/senml.hpp"
 #include "gateway/store/outbox.hpp"
 #include "gateway/uplink/forwarder.hpp"
 #include "gateway/uplink/mqtt_uplink.hpp"
@@ -31,6 +32,10 @@ namespace {
 
 using namespace citygate;
 using clock_type = std::chrono::steady_clock;
+
+// --batch alone sets the readings per envelope, so the sealer's size limit
+// is raised to the largest pack a receiver accepts.
+constexpr std::size_t unlimited_pack = senml::max_pack_size;
 
 struct options {
     std::string broker = "tcp://127.0.0.1:1883";
@@ -79,7 +84,7 @@ public:
         : io_(io), opts_(opts),
           uplink_(io, uplink_settings(opts), "bench-gw", "bench", {}),
           forwarder_(io, outbox, uplink_, opts.max_in_flight, std::chrono::milliseconds(100)),
-          pipeline_(io, outbox, daemon::make_sealer("bench-gw", keys, now_ms, counters_), "bench-gw", now_ms,
+          pipeline_(io, outbox, daemon::make_sealer("bench-gw", keys, now_ms, counters_, unlimited_pack), "bench-gw", now_ms,
                     pipeline_settings(opts))
     {
         uplink::uplink_callbacks callbacks;
@@ -200,9 +205,10 @@ bool write_sample_envelope(const options& opts, const crypto::key_set& keys)
     for (std::size_t i = 0; i < opts.batch; ++i)
         readings.push_back(make_reading(i, opts.devices, 1796400000000 + static_cast<std::int64_t>(i)));
     daemon::seal_counters counters;
-    auto seal = daemon::make_sealer("bench-gw", keys, [] { return std::int64_t{1796400000000}; }, counters);
+    auto seal =
+        daemon::make_sealer("bench-gw", keys, [] { return std::int64_t{1796400000000}; }, counters, unlimited_pack);
     std::vector<std::uint8_t> envelope;
-    if (!seal(lane::telemetry, 1, readings, envelope)) {
+    if (seal(lane::telemetry, 1, readings, envelope).readings != readings.size()) {
         std::fprintf(stderr, "bench: sealing the sample envelope failed\n");
         return false;
     }

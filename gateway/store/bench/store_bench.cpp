@@ -31,10 +31,11 @@ struct options {
 
 // A trivial stand-in for the envelope: a few bytes per reading so the
 // sealed blobs have a realistic share of the byte count.
-bool trivial_seal(lane, std::uint64_t sequence, std::span<const reading> readings, std::vector<std::uint8_t>& out)
+store::sealed_prefix trivial_seal(lane, std::uint64_t sequence, std::span<const reading> readings,
+                                  std::vector<std::uint8_t>& out)
 {
     out.assign(readings.size() * 24 + 90, static_cast<std::uint8_t>(sequence));
-    return true;
+    return store::sealed_prefix{readings.size()};
 }
 
 std::vector<reading> make_readings(std::size_t count)

@@ -59,7 +59,7 @@ struct test_outbox {
                 out.push_back(static_cast<std::uint8_t>(sequence >> shift));
             out.push_back(static_cast<std::uint8_t>(readings.size()));
             sealed[as_string(out)] = batch_lane;
-            return true;
+            return store::sealed_prefix{readings.size()};
         };
         REQUIRE_FALSE(outbox->seal_pending(seal, batches));
         return batches;

@@ -95,6 +95,8 @@ brokers = ["tcp://[::1]:1883"]
           "citygate.toml:8: bus[0].parity: expected one of \"none\", \"even\", \"odd\", got \"mark\"");
     CHECK(only_error(header + "[store]\nbatch_max_readings = 20000\n") ==
           "citygate.toml:6: store.batch_max_readings: expected an integer from 1 to 10000, got 20000");
+    CHECK(only_error(header + "[store]\nbatch_max_bytes = \"8MiB\"\n") ==
+          "citygate.toml:6: store.batch_max_bytes: expected a size from 1024 to 4194304 bytes, got \"8MiB\"");
 }
 
 TEST_CASE("array of tables written as a table")

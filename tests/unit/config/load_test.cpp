@@ -57,6 +57,7 @@ TEST_CASE("defaults applied to minimal config")
     CHECK(cfg.store.max_bytes == 256ull << 20);
     CHECK(cfg.store.max_age == std::chrono::hours(720));
     CHECK(cfg.store.batch_max_readings == 500);
+    CHECK(cfg.store.batch_max_bytes == 64 * 1024);
     CHECK(cfg.buses.empty());
     CHECK(cfg.devices.empty());
 }
@@ -205,6 +206,7 @@ cert_file = "/etc/citygate/client.pem"
 key_file = "/etc/citygate/client.key"
 [store]
 max_bytes = "1GiB"
+batch_max_bytes = "256KiB"
 )");
     CHECK(cfg.uplink.mqtt_version == 4);
     CHECK(cfg.uplink.tls.ca_file == "/etc/citygate/ca.pem");
@@ -212,6 +214,7 @@ max_bytes = "1GiB"
     CHECK(cfg.uplink.tls.key_file == "/etc/citygate/client.key");
     CHECK(cfg.uplink.tls.verify);
     CHECK(cfg.store.max_bytes == 1ull << 30);
+    CHECK(cfg.store.batch_max_bytes == 256 * 1024);
 }
 
 TEST_CASE("relative paths resolved against config directory")

@@ -13,6 +13,20 @@ namespace doc = citygate::test::doc_vector;
 
 namespace {
 
+constexpr std::size_t any_size = senml::max_pack_size;
+
+// Readings with `values` metrics each, so that a few fill a small pack.
+std::vector<reading> wide_readings(std::size_t count, std::size_t values) {
+    std::vector<reading> readings(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        readings[i].device_id = "plc-" + std::to_string(i);
+        readings[i].ts_ms = 1'700'000'000'000 + static_cast<std::int64_t>(i);
+        for (std::size_t v = 0; v < values; ++v)
+            readings[i].values.push_back(metric_value{"r" + std::to_string(v), "", static_cast<double>(v) + 0.5});
+    }
+    return readings;
+}
+
 crypto::opened_envelope open_ok(const crypto::key_set& keys, const std::vector<std::uint8_t>& envelope) {
     crypto::opened_envelope opened;
     std::error_code error;
@@ -26,11 +40,11 @@ TEST_CASE("sealer telemetry batch opens to its readings") {
     const crypto::key_set keys = doc::key_set();
     daemon::seal_counters counters;
     const auto seal = daemon::make_sealer(std::string(doc::gateway_id), keys, [] { return 1'700'000'060'500; },
-                                          counters);
+                                          counters, any_size);
 
     const auto readings = doc::telemetry_readings();
     std::vector<std::uint8_t> envelope;
-    REQUIRE(seal(lane::telemetry, 42, readings, envelope));
+    REQUIRE(seal(lane::telemetry, 42, readings, envelope).readings == readings.size());
     CHECK(counters.sealed == 1);
     CHECK(counters.failures == 0);
 
@@ -46,10 +60,10 @@ TEST_CASE("sealer telemetry batch opens to its readings") {
 TEST_CASE("sealer sets the event flag for the event lane") {
     const crypto::key_set keys = doc::key_set();
     daemon::seal_counters counters;
-    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters);
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size);
 
     std::vector<std::uint8_t> envelope;
-    REQUIRE(seal(lane::event, 7, doc::event_readings(), envelope));
+    REQUIRE(seal(lane::event, 7, doc::event_readings(), envelope).readings == doc::event_readings().size());
     const auto opened = open_ok(keys, envelope);
     CHECK(opened.header.flags == 1);
     CHECK(opened.header.sequence == 7);
@@ -65,7 +79,7 @@ TEST_CASE("sealer sets the event flag for the event lane") {
 TEST_CASE("sealer follows a reloaded key set") {
     crypto::key_set keys = doc::key_set();
     daemon::seal_counters counters;
-    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters);
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size);
 
     crypto::key second = keys.keys[0];
     second.id = 9;
@@ -74,7 +88,7 @@ TEST_CASE("sealer follows a reloaded key set") {
     keys.current = 9;
 
     std::vector<std::uint8_t> envelope;
-    REQUIRE(seal(lane::telemetry, 1, doc::telemetry_readings(), envelope));
+    REQUIRE(seal(lane::telemetry, 1, doc::telemetry_readings(), envelope).readings > 0);
     CHECK(open_ok(keys, envelope).header.key_id == 9);
 }
 
@@ -82,12 +96,43 @@ TEST_CASE("sealer without a current key fails and counts") {
     crypto::key_set keys = doc::key_set();
     keys.current = 3; // names no listed key
     daemon::seal_counters counters;
-    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters);
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size);
 
     std::vector<std::uint8_t> envelope = {0xaa};
-    CHECK_FALSE(seal(lane::telemetry, 1, doc::telemetry_readings(), envelope));
+    CHECK(seal(lane::telemetry, 1, doc::telemetry_readings(), envelope).readings == 0);
     CHECK(envelope.empty());
-    CHECK_FALSE(seal(lane::telemetry, 1, doc::telemetry_readings(), envelope));
+    CHECK(seal(lane::telemetry, 1, doc::telemetry_readings(), envelope).readings == 0);
     CHECK(counters.failures == 2);
     CHECK(counters.sealed == 0);
+}
+
+TEST_CASE("sealer stops at the pack size limit") {
+    const crypto::key_set keys = doc::key_set();
+    daemon::seal_counters counters;
+    const std::size_t limit = 4096;
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, limit);
+
+    const auto readings = wide_readings(20, 30);
+    std::vector<std::uint8_t> envelope;
+    const std::size_t sealed = seal(lane::telemetry, 1, readings, envelope).readings;
+    REQUIRE(sealed > 0);
+    REQUIRE(sealed < readings.size());
+
+    const auto opened = open_ok(keys, envelope);
+    CHECK(opened.plaintext.size() <= limit);
+    CHECK(opened.plaintext == senml::encode_json("gw", std::span(readings).first(sealed)));
+    // The next reading would not have fitted.
+    CHECK(senml::encode_json("gw", std::span(readings).first(sealed + 1)).size() > limit);
+}
+
+TEST_CASE("sealer seals an oversized reading alone") {
+    const crypto::key_set keys = doc::key_set();
+    daemon::seal_counters counters;
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, 1024);
+
+    const auto readings = wide_readings(3, 125);
+    std::vector<std::uint8_t> envelope;
+    REQUIRE(seal(lane::telemetry, 1, readings, envelope).readings == 1);
+    const auto opened = open_ok(keys, envelope);
+    CHECK(opened.plaintext == senml::encode_json("gw", std::span(readings).first(1)));
 }

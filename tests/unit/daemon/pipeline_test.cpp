@@ -52,7 +52,10 @@ struct rig {
     int sealed_calls = 0;
 };
 
-bool failing_seal(lane, std::uint64_t, std::span<const reading>, std::vector<std::uint8_t>&) { return false; }
+store::sealed_prefix failing_seal(lane, std::uint64_t, std::span<const reading>, std::vector<std::uint8_t>&)
+{
+    return store::sealed_prefix{0};
+}
 
 } // namespace
 

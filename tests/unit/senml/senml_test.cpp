@@ -54,6 +54,29 @@ TEST_CASE("senml encode one reading") {
           R"({"n":"valve_open","vb":true}])");
 }
 
+TEST_CASE("senml encode prefix stops at the limit") {
+    const std::vector<reading> readings = {
+        {"a", lane::telemetry, 1'000'000'000, true, {{"x", "", 1.0}}},
+        {"a", lane::telemetry, 1'000'001'000, true, {{"x", "", 2.0}}},
+        {"b", lane::telemetry, 1'000'000'000, true, {{"y", "", 3.0}}},
+    };
+    const auto whole = senml::encode_json("g", readings);
+    const auto two = senml::encode_json("g", std::span(readings).first(2));
+
+    std::vector<std::uint8_t> out;
+    CHECK(senml::encode_json_prefix("g", readings, whole.size(), out) == 3);
+    CHECK(out == whole);
+    CHECK(senml::encode_json_prefix("g", readings, whole.size() - 1, out) == 2);
+    CHECK(out == two);
+    CHECK(senml::encode_json_prefix("g", readings, two.size(), out) == 2);
+    CHECK(senml::encode_json_prefix("g", readings, two.size() - 1, out) == 1);
+    CHECK(text(out) == R"([{"bn":"urn:citygate:g:a:","bt":1000000,"n":"x","v":1}])");
+    // The first reading is always encoded, whatever the limit.
+    CHECK(senml::encode_json_prefix("g", readings, 1, out) == 1);
+    CHECK(senml::encode_json_prefix("g", {}, 1, out) == 0);
+    CHECK(text(out) == "[]");
+}
+
 TEST_CASE("senml encode shares base per device run") {
     const std::vector<reading> readings = {
         {"a", lane::telemetry, 1'000'000'000, true, {{"x", "", 1.0}}},

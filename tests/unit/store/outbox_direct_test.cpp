@@ -10,7 +10,23 @@ using namespace citygate::store::test;
 
 namespace {
 
-bool failing_seal(lane, std::uint64_t, std::span<const reading>, std::vector<std::uint8_t>&) { return false; }
+sealed_prefix failing_seal(lane, std::uint64_t, std::span<const reading>, std::vector<std::uint8_t>&)
+{
+    return sealed_prefix{0};
+}
+
+// Collects the first value of every reading in the sealed batches, in batch
+// order, and the number of readings in each batch.
+void read_back(outbox& box, std::vector<double>& values, std::vector<std::size_t>& sizes)
+{
+    for (const auto& batch : box.next_batches(100, {})) {
+        const auto decoded = decode_test_batch(batch.bytes);
+        REQUIRE(decoded);
+        sizes.push_back(decoded->readings.size());
+        for (const auto& r : decoded->readings)
+            values.push_back(r.value);
+    }
+}
 
 } // namespace
 
@@ -110,4 +126,26 @@ TEST_CASE("accept_sealed sequence survives reopen")
     const auto sent = box->next_batches(10, {});
     REQUIRE(sent.size() == 2);
     CHECK(sent[1].sequence == last + 1);
+}
+
+TEST_CASE("accept_sealed continues after a partial seal")
+{
+    temp_dir dir;
+    limits lim;
+    lim.batch_max_readings = 4;
+    auto box = open_outbox(dir.db(), lim);
+
+    std::vector<reading> readings;
+    for (int i = 0; i < 10; ++i)
+        readings.push_back(make_reading(100 + i, lane::telemetry, i));
+    std::size_t batches = 0;
+    REQUIRE_FALSE(box->accept_sealed(readings, test_seal_at_most(3), batches));
+    CHECK(batches == 4);
+
+    std::vector<double> values;
+    std::vector<std::size_t> sizes;
+    read_back(*box, values, sizes);
+    CHECK(sizes == std::vector<std::size_t>{3, 3, 3, 1});
+    CHECK(values == std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    CHECK(box->read_stats().accepted == 10);
 }

@@ -168,9 +168,10 @@ TEST_CASE("sealed bytes identical after reopen")
     // stored envelopes are returned, not re-sealed.
     auto box = open_outbox(dir.db());
     std::size_t sealed_count = 0;
-    REQUIRE_FALSE(box->seal_pending([](lane, std::uint64_t, std::span<const reading>, std::vector<std::uint8_t>& out) {
+    REQUIRE_FALSE(box->seal_pending([](lane, std::uint64_t, std::span<const reading> readings,
+                                       std::vector<std::uint8_t>& out) {
         out = {0xde, 0xad};
-        return true;
+        return sealed_prefix{readings.size()};
     }, sealed_count));
     CHECK(sealed_count == 0);
 

@@ -261,13 +261,13 @@ TEST_CASE("seal failure rolls back: pending rows and sequence unchanged")
     REQUIRE_FALSE(box->accept(telemetry_readings(10, 5)));
     auto before = box->read_stats();
 
-    SUBCASE("callback returns false")
+    SUBCASE("callback seals no readings")
     {
         std::size_t sealed_count = 99;
         auto error = box->seal_pending(
             [](lane, std::uint64_t, std::span<const reading>, std::vector<std::uint8_t>& out) {
                 out = {1, 2, 3}; // partial output must be discarded too
-                return false;
+                return sealed_prefix{0};
             },
             sealed_count);
         CHECK(error == store_error::seal_failed);
@@ -277,20 +277,20 @@ TEST_CASE("seal failure rolls back: pending rows and sequence unchanged")
     {
         std::size_t sealed_count = 99;
         auto error = box->seal_pending(
-            [](lane, std::uint64_t, std::span<const reading>, std::vector<std::uint8_t>&) -> bool {
+            [](lane, std::uint64_t, std::span<const reading>, std::vector<std::uint8_t>&) -> sealed_prefix {
                 throw std::runtime_error("key file vanished");
             },
             sealed_count);
         CHECK(error == store_error::seal_failed);
         CHECK(sealed_count == 0);
     }
-    SUBCASE("callback returns true with no bytes")
+    SUBCASE("callback claims readings but gives no bytes")
     {
         std::size_t sealed_count = 99;
         auto error = box->seal_pending(
-            [](lane, std::uint64_t, std::span<const reading>, std::vector<std::uint8_t>& out) {
+            [](lane, std::uint64_t, std::span<const reading> readings, std::vector<std::uint8_t>& out) {
                 out.clear();
-                return true;
+                return sealed_prefix{readings.size()};
             },
             sealed_count);
         CHECK(error == store_error::seal_failed);
@@ -331,7 +331,7 @@ TEST_CASE("seal failure midway keeps the batches sealed before it")
     std::size_t sealed_count = 0;
     auto error = box->seal_pending(
         [&](lane l, std::uint64_t sequence, std::span<const reading> readings, std::vector<std::uint8_t>& out) {
-            return ++calls < 2 && test_seal(l, sequence, readings, out);
+            return ++calls < 2 ? test_seal(l, sequence, readings, out) : sealed_prefix{0};
         },
         sealed_count);
     CHECK(error == store_error::seal_failed);
@@ -407,6 +407,60 @@ TEST_CASE("undecodable pending row is dropped and counted as evicted")
     REQUIRE(decoded->readings.size() == 2);
     CHECK(decoded->readings[0].ts_ms == 1);
     CHECK(decoded->readings[1].ts_ms == 3);
+    CHECK(box->read_stats().evicted == 1);
+    CHECK(box->read_stats().telemetry.pending_rows == 0);
+}
+
+TEST_CASE("partial seal leaves the rest pending")
+{
+    temp_dir dir;
+    limits lim;
+    lim.batch_max_readings = 4;
+    auto box = open_outbox(dir.db(), lim);
+    REQUIRE_FALSE(box->accept(telemetry_readings(1000, 10)));
+
+    std::size_t sealed_count = 0;
+    REQUIRE_FALSE(box->seal_pending(test_seal_at_most(3), sealed_count));
+    CHECK(sealed_count == 4);
+
+    std::vector<std::size_t> sizes;
+    std::int64_t expected_ts = 1000;
+    for (const auto& b : box->next_batches(10, {})) {
+        auto decoded = decode_test_batch(b.bytes);
+        REQUIRE(decoded.has_value());
+        sizes.push_back(decoded->readings.size());
+        for (const auto& r : decoded->readings)
+            CHECK(r.ts_ms == expected_ts++);
+    }
+    CHECK(sizes == std::vector<std::size_t>{3, 3, 3, 1});
+    const auto stats = box->read_stats();
+    CHECK(stats.telemetry.pending_rows == 0);
+    CHECK(stats.telemetry.sealed_rows == 4);
+    CHECK(stats.evicted == 0);
+}
+
+TEST_CASE("partial seal drops undecodable row")
+{
+    temp_dir dir;
+    auto box = open_outbox(dir.db());
+    REQUIRE_FALSE(box->accept(telemetry_readings(1, 5)));
+    {
+        raw_db raw(dir.db());
+        raw.exec("UPDATE pending SET body = x'ff00' WHERE ts_ms = 2");
+    }
+
+    std::size_t sealed_count = 0;
+    REQUIRE_FALSE(box->seal_pending(test_seal_at_most(1), sealed_count));
+    CHECK(sealed_count == 4);
+
+    std::vector<std::int64_t> stamps;
+    for (const auto& b : box->next_batches(10, {})) {
+        auto decoded = decode_test_batch(b.bytes);
+        REQUIRE(decoded.has_value());
+        REQUIRE(decoded->readings.size() == 1);
+        stamps.push_back(decoded->readings[0].ts_ms);
+    }
+    CHECK(stamps == std::vector<std::int64_t>{1, 3, 4, 5});
     CHECK(box->read_stats().evicted == 1);
     CHECK(box->read_stats().telemetry.pending_rows == 0);
 }

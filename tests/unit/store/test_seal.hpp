@@ -7,7 +7,9 @@
 //                first double value as u64 bits (0 when there is none)
 
 #include "drivers/reading.hpp"
+#include "gateway/store/outbox.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <optional>
@@ -38,8 +40,8 @@ inline void put_le(std::vector<std::uint8_t>& out, std::uint64_t v, int size)
     }
 }
 
-inline bool test_seal(citygate::lane l, std::uint64_t sequence, std::span<const reading> readings,
-                      std::vector<std::uint8_t>& out)
+inline sealed_prefix test_seal(citygate::lane l, std::uint64_t sequence, std::span<const reading> readings,
+                               std::vector<std::uint8_t>& out)
 {
     out = {'T', 'S', 'B', '1'};
     out.push_back(static_cast<std::uint8_t>(l));
@@ -56,7 +58,17 @@ inline bool test_seal(citygate::lane l, std::uint64_t sequence, std::span<const 
         }
         put_le(out, std::bit_cast<std::uint64_t>(first), 8);
     }
-    return true;
+    return sealed_prefix{readings.size()};
+}
+
+// A seal function that takes at most `max` readings per batch, as a sealer
+// with a size limit does.
+inline seal_function test_seal_at_most(std::size_t max)
+{
+    return [max](citygate::lane l, std::uint64_t sequence, std::span<const reading> readings,
+                 std::vector<std::uint8_t>& out) {
+        return test_seal(l, sequence, readings.first(std::min(max, readings.size())), out);
+    };
 }
 
 // Returns nullopt when `bytes` is not exactly one batch written by test_seal.
