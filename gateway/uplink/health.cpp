@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string_view>
+#include <vector>
+
 namespace citygate::uplink {
 namespace {
 
@@ -49,6 +52,28 @@ ordered_json bus_json(const bus_health& bus)
     return out;
 }
 
+// Invalid UTF-8 in a device error text is replaced, not thrown.
+std::string dump(const ordered_json& value)
+{
+    return value.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+// Appends `"key":[...]` to the text of an object that is still open and
+// already has a member. `key` must need no JSON escaping.
+template <typename T, typename ToJson>
+void append_array(std::string& text, std::string_view key, const std::vector<T>& items, ToJson to_element)
+{
+    text += ",\"";
+    text += key;
+    text += "\":[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0)
+            text += ',';
+        text += dump(to_element(items[i]));
+    }
+    text += ']';
+}
+
 template <typename T>
 ordered_json optional_json(const std::optional<T>& value)
 {
@@ -89,21 +114,23 @@ std::string to_json(const health_snapshot& snapshot)
     out["reconnects"] = snapshot.reconnects;
     out["disk_free_bytes"] = optional_json(snapshot.disk_free_bytes);
 
-    out["devices"] = ordered_json::array();
-    for (const auto& device : snapshot.devices)
-        out["devices"].push_back(device_json(device));
-    out["buses"] = ordered_json::array();
-    for (const auto& bus : snapshot.buses)
-        out["buses"].push_back(bus_json(bus));
+    std::string text = dump(out);
+
+    // The device and bus arrays are serialised one element at a time. As
+    // one document, a report of 500 devices and 500 buses took about 0.5 MB
+    // of heap (heaptrack), on top of the readings waiting for a flush.
+    text.pop_back(); // reopens the object after its last member
+    append_array(text, "devices", snapshot.devices, device_json);
+    append_array(text, "buses", snapshot.buses, bus_json);
     if (snapshot.dtu) {
         const auto& dtu = *snapshot.dtu;
-        out["dtu"] = ordered_json{{"attached", dtu.attached},   {"registered", dtu.registered},
+        text += ",\"dtu\":";
+        text += dump(ordered_json{{"attached", dtu.attached},   {"registered", dtu.registered},
                                   {"replaced", dtu.replaced},   {"rejected", dtu.rejected},
-                                  {"timed_out", dtu.timed_out}, {"over_limit", dtu.over_limit}};
+                                  {"timed_out", dtu.timed_out}, {"over_limit", dtu.over_limit}});
     }
-
-    // Invalid UTF-8 in a device error text is replaced, not thrown.
-    return out.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+    text += '}';
+    return text;
 }
 
 std::string status_online_json(std::string_view version, std::int64_t started_at_ms)
