@@ -1,6 +1,8 @@
 #pragma once
 // The unit of data that flows from drivers through the store to the uplink.
 
+#include "drivers/interned_string.hpp"
+
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -18,8 +20,8 @@ enum class lane : std::uint8_t {
 using metric_data = std::variant<double, bool, std::string>;
 
 struct metric_value {
-    std::string metric; // SenML record name below the device's base name, e.g. "volume"
-    std::string unit;   // SenML unit from the IANA registry ("m3", "Cel"), empty if none
+    interned_string metric; // SenML record name below the device's base name, e.g. "volume"
+    interned_string unit;   // SenML unit from the IANA registry ("m3", "Cel"), empty if none
     metric_data value;
 };
 

@@ -8,12 +8,12 @@ namespace citygate::drivers {
 
 namespace {
 
-poll_answer to_poll_answer(const std::vector<modbus::point>& points, const std::vector<modbus::decoded_point>& values)
+poll_answer to_poll_answer(const std::vector<point_names>& names, const std::vector<modbus::decoded_point>& values)
 {
     poll_answer answer;
     answer.values.reserve(values.size());
     for (const auto& decoded : values) {
-        const auto& p = points[decoded.index];
+        const auto& p = names[decoded.index];
         metric_value value{p.metric, p.unit, 0.0};
         if (const auto* flag = std::get_if<bool>(&decoded.value))
             value.value = *flag;
@@ -118,11 +118,22 @@ proto::decode_result<poll_answer> with_skipped(proto::decode_result<poll_answer>
 
 } // namespace
 
+void name_points(modbus_register_plan& plan)
+{
+    plan.names.clear();
+    plan.names.reserve(plan.points.size());
+    for (const auto& p : plan.points)
+        plan.names.push_back(point_names{p.metric, p.unit});
+}
+
 modbus_device_codec::modbus_device_codec(std::shared_ptr<const modbus_framing> framing,
                                          std::vector<modbus::point> points, std::vector<modbus::read_block> blocks)
-    : modbus_device_codec(std::move(framing),
-                          std::make_shared<const modbus_register_plan>(
-                              modbus_register_plan{std::move(points), std::move(blocks)}))
+    : modbus_device_codec(std::move(framing), [&] {
+          auto plan = std::make_shared<modbus_register_plan>(
+              modbus_register_plan{std::move(points), std::move(blocks), {}});
+          name_points(*plan);
+          return plan;
+      }())
 {
 }
 
@@ -164,7 +175,7 @@ proto::decode_result<poll_answer> modbus_device_codec::decode_answer(std::size_t
     std::vector<modbus::decoded_point> values;
     if (auto ec = modbus::decode_block(points_, block, decoded.frame(), values))
         return with_skipped(result::fail(ec, decoded.consumed()), decoded);
-    return with_skipped(result::ok(to_poll_answer(points_, values), decoded.consumed()), decoded);
+    return with_skipped(result::ok(to_poll_answer(plan_->names, values), decoded.consumed()), decoded);
 }
 
 const modbus::point* modbus_device_codec::find_point(std::string_view metric) const

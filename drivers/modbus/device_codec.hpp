@@ -28,10 +28,20 @@ namespace citygate::drivers {
 // A register map with its read blocks. Devices configured alike (the same
 // template, or the same point options) share one, so a gateway with
 // hundreds of identical devices stores the map once.
+// Metric name and unit of one point, shared by every reading of the plan.
+struct point_names {
+    interned_string metric;
+    interned_string unit;
+};
+
 struct modbus_register_plan {
     std::vector<modbus::point> points;
     std::vector<modbus::read_block> blocks; // from modbus::plan_blocks over `points`, not empty
+    std::vector<point_names> names;         // one per point, filled by name_points()
 };
+
+// Fills plan.names from plan.points.
+void name_points(modbus_register_plan& plan);
 
 class modbus_device_codec final : public device_codec {
 public:

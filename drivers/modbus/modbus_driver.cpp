@@ -95,6 +95,7 @@ std::shared_ptr<const modbus_register_plan> modbus_driver_base::share_plan(
         return shared;
     std::erase_if(plans_, [](const auto& entry) { return entry.second.expired(); });
     plan.points.shrink_to_fit();
+    name_points(plan);
     auto shared = std::make_shared<const modbus_register_plan>(std::move(plan));
     plans_[key] = shared;
     return shared;

@@ -39,7 +39,7 @@ std::string format_value(const metric_value& value)
                 return json(v).dump();
         },
         value.value);
-    return value.unit.empty() ? text : text + " " + value.unit;
+    return value.unit.empty() ? text : text + " " + value.unit.str();
 }
 
 // Splits a probe answer into the result's address, options, detail and values.
@@ -48,14 +48,15 @@ void add_answer(const drivers::poll_answer& answer, json& result)
     const std::string option_prefix(drivers::probe_option_prefix);
     for (const auto& value : answer.values) {
         const auto* text = std::get_if<std::string>(&value.value);
-        if (value.metric == drivers::probe_address_metric && text != nullptr) {
+        const std::string& metric = value.metric;
+        if (metric == drivers::probe_address_metric && text != nullptr) {
             result["address"] = *text;
-        } else if (value.metric.starts_with(option_prefix) && text != nullptr) {
-            result["options"][value.metric.substr(option_prefix.size())] = *text;
+        } else if (metric.starts_with(option_prefix) && text != nullptr) {
+            result["options"][metric.substr(option_prefix.size())] = *text;
         } else {
             auto& detail = result["detail"].get_ref<std::string&>();
-            detail += (detail.empty() ? "" : ", ") + value.metric + " = " + format_value(value);
-            result["values"].push_back({{"metric", value.metric}, {"unit", value.unit}, {"value", std::visit([](const auto& v) { return json(v); }, value.value)}});
+            detail += (detail.empty() ? "" : ", ") + metric + " = " + format_value(value);
+            result["values"].push_back({{"metric", metric}, {"unit", value.unit.str()}, {"value", std::visit([](const auto& v) { return json(v); }, value.value)}});
         }
     }
 }

@@ -78,6 +78,18 @@ public:
         return true;
     }
 
+    // Interns the text, so a decoded batch shares names like a polled one.
+    bool get_string(interned_string& s, std::size_t limit)
+    {
+        std::uint64_t size = 0;
+        if (!get_varint(size) || size > limit || size > bytes_.size() - pos_) {
+            return false;
+        }
+        s = std::string_view(reinterpret_cast<const char*>(bytes_.data() + pos_), static_cast<std::size_t>(size));
+        pos_ += static_cast<std::size_t>(size);
+        return true;
+    }
+
     bool get_double(double& d)
     {
         if (bytes_.size() - pos_ < 8) {

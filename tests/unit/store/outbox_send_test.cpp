@@ -351,8 +351,8 @@ TEST_CASE("invalid reading rejected with nothing committed")
 
     reading bad = make_reading(3, lane::event);
     SUBCASE("device id too long") { bad.device_id.assign(max_device_id_size + 1, 'x'); }
-    SUBCASE("metric name too long") { bad.values[0].metric.assign(max_name_size + 1, 'm'); }
-    SUBCASE("unit too long") { bad.values[0].unit.assign(max_name_size + 1, 'u'); }
+    SUBCASE("metric name too long") { bad.values[0].metric = std::string(max_name_size + 1, 'm'); }
+    SUBCASE("unit too long") { bad.values[0].unit = std::string(max_name_size + 1, 'u'); }
     SUBCASE("string value too long") { bad.values[2].value = std::string(max_string_value_size + 1, 's'); }
     SUBCASE("too many values") { bad.values.resize(max_values_per_reading + 1, bad.values[0]); }
     SUBCASE("unknown lane") { bad.lane = static_cast<lane>(7); }
@@ -382,8 +382,8 @@ TEST_CASE("readings at the size limits are accepted")
     auto box = open_outbox(dir.db());
     reading big = make_reading(1);
     big.device_id.assign(max_device_id_size, 'd');
-    big.values[0].metric.assign(max_name_size, 'm');
-    big.values[0].unit.assign(max_name_size, 'u');
+    big.values[0].metric = std::string(max_name_size, 'm');
+    big.values[0].unit = std::string(max_name_size, 'u');
     big.values[2].value = std::string(max_string_value_size, 's');
     CHECK_FALSE(box->accept(std::vector<reading>{big}));
     CHECK(box->read_stats().telemetry.pending_rows == 1);

@@ -133,11 +133,11 @@ TEST_CASE("reading body encode rejects fields over the limits")
     CHECK_FALSE(encode_reading_body(r, body));
 
     r = sample();
-    r.values[0].metric.assign(max_name_size + 1, 'm');
+    r.values[0].metric = std::string(max_name_size + 1, 'm');
     CHECK_FALSE(encode_reading_body(r, body));
 
     r = sample();
-    r.values[0].unit.assign(max_name_size + 1, 'u');
+    r.values[0].unit = std::string(max_name_size + 1, 'u');
     CHECK_FALSE(encode_reading_body(r, body));
 
     r = sample();
