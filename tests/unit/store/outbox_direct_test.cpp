@@ -28,6 +28,15 @@ void read_back(outbox& box, std::vector<double>& values, std::vector<std::size_t
     }
 }
 
+// Builds telemetry readings whose first value is their index, 0 to count - 1.
+std::vector<reading> numbered_readings(int count)
+{
+    std::vector<reading> readings;
+    for (int i = 0; i < count; ++i)
+        readings.push_back(make_reading(100 + i, lane::telemetry, i));
+    return readings;
+}
+
 } // namespace
 
 TEST_CASE("accept_sealed stores batches, never pending rows")
@@ -37,9 +46,7 @@ TEST_CASE("accept_sealed stores batches, never pending rows")
     lim.batch_max_readings = 4;
     auto box = open_outbox(dir.db(), lim);
 
-    std::vector<reading> readings;
-    for (int i = 0; i < 10; ++i)
-        readings.push_back(make_reading(100 + i, lane::telemetry, i));
+    const auto readings = numbered_readings(10);
     std::size_t batches = 0;
     REQUIRE_FALSE(box->accept_sealed(readings, test_seal, batches));
     CHECK(batches == 3);
@@ -135,9 +142,7 @@ TEST_CASE("accept_sealed continues after a partial seal")
     lim.batch_max_readings = 4;
     auto box = open_outbox(dir.db(), lim);
 
-    std::vector<reading> readings;
-    for (int i = 0; i < 10; ++i)
-        readings.push_back(make_reading(100 + i, lane::telemetry, i));
+    const auto readings = numbered_readings(10);
     std::size_t batches = 0;
     REQUIRE_FALSE(box->accept_sealed(readings, test_seal_at_most(3), batches));
     CHECK(batches == 4);
