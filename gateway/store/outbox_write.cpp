@@ -111,8 +111,10 @@ std::error_code sqlite_outbox::seal_pending(const seal_function& seal, std::size
     batches = 0;
     for (lane l : send_order) {
         while (totals(l).pending_rows > 0) {
-            // Only the last batch of this call pays for an fsync; it makes
-            // the earlier NORMAL commits durable too.
+            // Only the last batch of this call pays for an fsync, which makes
+            // the earlier NORMAL commits durable too. When the seal function
+            // takes fewer readings than loaded, this guess is early, and
+            // next_batches() syncs the later batches before handing them out.
             bool last = totals(l).pending_rows <= limits_.batch_max_readings &&
                         (l == lane::telemetry || totals(lane::telemetry).pending_rows == 0);
             bool sealed = false;
