@@ -56,7 +56,8 @@ void add_answer(const drivers::poll_answer& answer, json& result)
         } else {
             auto& detail = result["detail"].get_ref<std::string&>();
             detail += (detail.empty() ? "" : ", ") + metric + " = " + format_value(value);
-            result["values"].push_back({{"metric", metric}, {"unit", value.unit.str()}, {"value", std::visit([](const auto& v) { return json(v); }, value.value)}});
+            const json typed_value = std::visit([](const auto& v) { return json(v); }, value.value);
+            result["values"].push_back({{"metric", metric}, {"unit", value.unit.str()}, {"value", typed_value}});
         }
     }
 }

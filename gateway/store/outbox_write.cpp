@@ -251,8 +251,8 @@ std::size_t sqlite_outbox::call_seal(const seal_function& seal, lane l, std::uin
         spdlog::error("store {}: seal callback threw: {}", db_->path(), e.what());
     }
     if (sealed_readings > readings.size()) {
-        spdlog::error("store {}: seal callback returned {} sealed readings but was given {}; treating it as a failure", db_->path(),
-                      sealed_readings, readings.size());
+        spdlog::error("store {}: seal callback returned {} sealed readings but was given {}; treating it as a failure",
+                      db_->path(), sealed_readings, readings.size());
         sealed_readings = 0;
     }
     if (sealed_readings > 0 && !envelope_.empty()) {

@@ -84,8 +84,8 @@ public:
         : io_(io), opts_(opts),
           uplink_(io, uplink_settings(opts), "bench-gw", "bench", {}),
           forwarder_(io, outbox, uplink_, opts.max_in_flight, std::chrono::milliseconds(100)),
-          pipeline_(io, outbox, daemon::make_sealer("bench-gw", keys, now_ms, counters_, unlimited_pack), "bench-gw", now_ms,
-                    pipeline_settings(opts))
+          pipeline_(io, outbox, daemon::make_sealer("bench-gw", keys, now_ms, counters_, unlimited_pack), "bench-gw",
+                    now_ms, pipeline_settings(opts))
     {
         uplink::uplink_callbacks callbacks;
         callbacks.on_connected = [this] { on_connected(); };
