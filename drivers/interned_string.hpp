@@ -5,7 +5,6 @@
 
 #include <boost/flyweight.hpp>
 
-#include <compare>
 #include <string>
 #include <string_view>
 
@@ -30,10 +29,6 @@ public:
     std::size_t size() const noexcept { return str().size(); }
 
     friend bool operator==(const interned_string& a, std::string_view b) noexcept { return a.str() == b; }
-    friend std::strong_ordering operator<=>(const interned_string& a, std::string_view b) noexcept
-    {
-        return a.str().compare(b) <=> 0;
-    }
 
 private:
     boost::flyweight<std::string> text_;

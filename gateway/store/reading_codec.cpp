@@ -67,19 +67,9 @@ public:
         return false;
     }
 
-    bool get_string(std::string& s, std::size_t limit)
-    {
-        std::uint64_t size = 0;
-        if (!get_varint(size) || size > limit || size > bytes_.size() - pos_) {
-            return false;
-        }
-        s.assign(reinterpret_cast<const char*>(bytes_.data() + pos_), static_cast<std::size_t>(size));
-        pos_ += static_cast<std::size_t>(size);
-        return true;
-    }
-
-    // Interns the text, so a decoded batch shares names like a polled one.
-    bool get_string(interned_string& s, std::size_t limit)
+    // Reads a length-prefixed text of at most `limit` bytes as a view into
+    // the input.
+    bool get_text(std::string_view& s, std::size_t limit)
     {
         std::uint64_t size = 0;
         if (!get_varint(size) || size > limit || size > bytes_.size() - pos_) {
@@ -87,6 +77,27 @@ public:
         }
         s = std::string_view(reinterpret_cast<const char*>(bytes_.data() + pos_), static_cast<std::size_t>(size));
         pos_ += static_cast<std::size_t>(size);
+        return true;
+    }
+
+    bool get_string(std::string& s, std::size_t limit)
+    {
+        std::string_view text;
+        if (!get_text(text, limit)) {
+            return false;
+        }
+        s.assign(text);
+        return true;
+    }
+
+    // Interns the text, so a decoded batch shares names like a polled one.
+    bool get_string(interned_string& s, std::size_t limit)
+    {
+        std::string_view text;
+        if (!get_text(text, limit)) {
+            return false;
+        }
+        s = text;
         return true;
     }
 
