@@ -16,8 +16,10 @@ enum class lane : std::uint8_t {
     event = 1, // alarms and state changes; always sent before telemetry
 };
 
-// SenML value kinds: `v` (double), `vb` (bool), `vs` (string).
-using metric_data = std::variant<double, bool, std::string>;
+// SenML value kinds: `v` (double), `vb` (bool), `vs` (string). Text values
+// are interned like names because a few texts (valve and device states)
+// repeat. The 8-byte handle keeps the variant at 16 bytes instead of 40.
+using metric_data = std::variant<double, bool, interned_string>;
 
 struct metric_value {
     interned_string metric; // SenML record name below the device's base name, e.g. "volume"

@@ -90,7 +90,7 @@ std::string value_text(const senml::resolved_record& record) {
     if (const auto* flag = std::get_if<bool>(&record.value)) {
         return *flag ? "true" : "false";
     }
-    return "\"" + std::get<std::string>(record.value) + "\"";
+    return "\"" + std::get<interned_string>(record.value).str() + "\"";
 }
 
 json record_to_json(const senml::resolved_record& record) {
@@ -101,7 +101,7 @@ json record_to_json(const senml::resolved_record& record) {
         } else if (const auto* flag = std::get_if<bool>(&record.value)) {
             out["vb"] = *flag;
         } else {
-            out[record.data_value ? "vd" : "vs"] = std::get<std::string>(record.value);
+            out[record.data_value ? "vd" : "vs"] = std::get<interned_string>(record.value).str();
         }
     }
     if (record.sum) {

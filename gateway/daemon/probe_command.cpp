@@ -31,8 +31,8 @@ std::string format_value(const metric_value& value)
     std::string text = std::visit(
         [](const auto& v) -> std::string {
             using type = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<type, std::string>)
-                return v;
+            if constexpr (std::is_same_v<type, interned_string>)
+                return v.str();
             else if constexpr (std::is_same_v<type, bool>)
                 return v ? "true" : "false";
             else
@@ -47,12 +47,12 @@ void add_answer(const drivers::poll_answer& answer, json& result)
 {
     const std::string option_prefix(drivers::probe_option_prefix);
     for (const auto& value : answer.values) {
-        const auto* text = std::get_if<std::string>(&value.value);
+        const auto* text = std::get_if<interned_string>(&value.value);
         const std::string& metric = value.metric;
         if (metric == drivers::probe_address_metric && text != nullptr) {
-            result["address"] = *text;
+            result["address"] = text->str();
         } else if (metric.starts_with(option_prefix) && text != nullptr) {
-            result["options"][metric.substr(option_prefix.size())] = *text;
+            result["options"][metric.substr(option_prefix.size())] = text->str();
         } else {
             auto& detail = result["detail"].get_ref<std::string&>();
             detail += (detail.empty() ? "" : ", ") + metric + " = " + format_value(value);

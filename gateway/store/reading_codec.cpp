@@ -145,11 +145,12 @@ bool decode_value(cursor& in, metric_value& out)
         return true;
     }
     case value_kind::text: {
-        // Reuse the string already in the variant, if any, to avoid an allocation.
-        if (!std::holds_alternative<std::string>(out.value)) {
-            out.value = std::string();
+        std::string text;
+        if (!in.get_string(text, max_string_value_size)) {
+            return false;
         }
-        return in.get_string(std::get<std::string>(out.value), max_string_value_size);
+        out.value = interned_string(text);
+        return true;
     }
     }
     return false;
@@ -181,7 +182,7 @@ bool encode_reading_body(const reading& r, std::vector<std::uint8_t>& out)
             out.push_back(static_cast<std::uint8_t>(value_kind::boolean));
             out.push_back(*b ? 1 : 0);
         } else {
-            const auto& s = std::get<std::string>(v.value);
+            const std::string& s = std::get<interned_string>(v.value);
             if (s.size() > max_string_value_size) {
                 return false;
             }

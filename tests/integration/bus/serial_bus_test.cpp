@@ -158,7 +158,7 @@ struct gateway {
         manager.on_reading([this](reading r) { readings.push_back(std::move(r)); });
         manager.on_event([this](reading r) {
             if (r.values.at(0).metric == "state")
-                states[r.device_id].push_back(std::get<std::string>(r.values.at(0).value));
+                states[r.device_id].push_back(std::get<interned_string>(r.values.at(0).value));
         });
         const auto summary = manager.apply(cfg);
         REQUIRE(summary.errors.empty());

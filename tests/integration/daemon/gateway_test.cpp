@@ -164,7 +164,7 @@ bool valve_reported(const collector& c, const std::string& device, const std::st
     for (const auto& envelope : c.envelopes())
         for (const auto& record : envelope.records)
             if (record.name.ends_with(":" + device + ":valve") &&
-                std::holds_alternative<std::string>(record.value) && std::get<std::string>(record.value) == state)
+                std::holds_alternative<interned_string>(record.value) && std::get<interned_string>(record.value) == state)
                 return true;
     return false;
 }

@@ -172,7 +172,7 @@ TEST_CASE("bus_poller marks a device offline and online once each")
     CHECK(offline.lane == lane::event);
     REQUIRE(offline.values.size() == 2);
     CHECK(offline.values[1].metric == "last_error");
-    CHECK(std::get<std::string>(offline.values[1].value).find("no answer") != std::string::npos);
+    CHECK(std::get<interned_string>(offline.values[1].value).str().find("no answer") != std::string::npos);
 
     const auto s = b.status("m1");
     CHECK(s.state == device_state::online);

@@ -85,7 +85,7 @@ struct fixture {
     {
         return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const reading& r) {
             return r.device_id == id && r.values.at(0).metric == "state" &&
-                   std::get<std::string>(r.values.at(0).value) == "online";
+                   std::get<interned_string>(r.values.at(0).value) == "online";
         }));
     }
 

@@ -254,7 +254,7 @@ TEST_CASE("bus exchange with a decoder returns the answer")
 
     CHECK_FALSE(error);
     REQUIRE(result.answer.values.size() == 1);
-    CHECK(std::get<std::string>(result.answer.values[0].value) == "AX:3\n");
+    CHECK(std::get<interned_string>(result.answer.values[0].value) == "AX:3\n");
     CHECK(result.device_id.empty());
 
     // Scans address devices that may not exist, so they stay out of the

@@ -63,7 +63,7 @@ struct bench {
         std::vector<std::string> out;
         for (const auto& e : events)
             if (e.device_id == id && e.values.front().metric == "state")
-                out.push_back(std::get<std::string>(e.values.front().value));
+                out.push_back(std::get<interned_string>(e.values.front().value));
         return out;
     }
 

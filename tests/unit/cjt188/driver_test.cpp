@@ -130,9 +130,9 @@ TEST_CASE("driver water values from P2")
     CHECK(number(a, "volume_settlement") == doctest::Approx(556677.00));
     CHECK(unit(a, "volume_settlement") == "m3");
     REQUIRE(find(a.values, "meter_time"));
-    CHECK(std::get<std::string>(find(a.values, "meter_time")->value) == "2015-05-11T22:01:31");
+    CHECK(std::get<interned_string>(find(a.values, "meter_time")->value) == "2015-05-11T22:01:31");
     REQUIRE(find(a.values, "valve"));
-    CHECK(std::get<std::string>(find(a.values, "valve")->value) == "closed");
+    CHECK(std::get<interned_string>(find(a.values, "valve")->value) == "closed");
     REQUIRE(find(a.values, "battery_low"));
     CHECK(std::get<bool>(find(a.values, "battery_low")->value) == false);
     CHECK(a.alarms.empty());
@@ -169,9 +169,9 @@ TEST_CASE("driver alarms for abnormal valve and low battery")
     REQUIRE(result.has_frame());
 
     const auto& a = result.frame();
-    CHECK(std::get<std::string>(find(a.values, "valve")->value) == "abnormal");
+    CHECK(std::get<interned_string>(find(a.values, "valve")->value) == "abnormal");
     REQUIRE(find(a.alarms, "valve"));
-    CHECK(std::get<std::string>(find(a.alarms, "valve")->value) == "abnormal");
+    CHECK(std::get<interned_string>(find(a.alarms, "valve")->value) == "abnormal");
     REQUIRE(find(a.alarms, "battery_low"));
     CHECK(std::get<bool>(find(a.alarms, "battery_low")->value) == true);
 }
@@ -304,11 +304,11 @@ TEST_CASE("driver valve reply confirms the commanded state")
     REQUIRE(closed.has_frame());
     REQUIRE(closed.frame().values.size() == 1);
     CHECK(closed.frame().values[0].metric == "valve");
-    CHECK(std::get<std::string>(closed.frame().values[0].value) == "closed");
+    CHECK(std::get<interned_string>(closed.frame().values[0].value) == "closed");
 
     auto opened = open.decode(bytes(v3_valve_open_reply));
     REQUIRE(opened.has_frame());
-    CHECK(std::get<std::string>(opened.frame().values[0].value) == "open");
+    CHECK(std::get<interned_string>(opened.frame().values[0].value) == "open");
 }
 
 TEST_CASE("driver valve reply in the wrong state or abnormal is an error")

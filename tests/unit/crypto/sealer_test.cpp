@@ -73,7 +73,7 @@ TEST_CASE("sealer sets the event flag for the event lane") {
     REQUIRE(senml::decode_json(opened.plaintext, records, error));
     REQUIRE(records.size() == 2);
     CHECK(records[0].name == "urn:citygate:gw:smoke-0003:alarm");
-    CHECK(std::get<std::string>(records[1].value) == "fire");
+    CHECK(std::get<interned_string>(records[1].value) == "fire");
 }
 
 TEST_CASE("sealer follows a reloaded key set") {

@@ -166,7 +166,7 @@ TEST_CASE("senml encode escapes strings") {
 
     const auto records = decode_ok(pack);
     REQUIRE(records.size() == 1);
-    CHECK(std::get<std::string>(records[0].value) == raw);
+    CHECK(std::get<interned_string>(records[0].value) == raw);
 }
 
 TEST_CASE("senml encode replaces invalid UTF-8") {
@@ -184,7 +184,7 @@ TEST_CASE("senml encode replaces invalid UTF-8") {
         CHECK(nlohmann::json::accept(pack));
         const auto records = decode_ok(pack);
         REQUIRE(records.size() == 1);
-        const std::string value = std::get<std::string>(records[0].value);
+        const std::string value = std::get<interned_string>(records[0].value);
         CHECK(value.front() == 'a');
         CHECK(value.back() == 'b');
         CHECK(value.find("\xef\xbf\xbd") != std::string::npos);
@@ -215,7 +215,7 @@ TEST_CASE("senml round trip resolves names, units and times") {
 
     CHECK(records[3].name == "urn:citygate:changle-gw-01:th-0007:state");
     CHECK(std::llround(records[3].time_s * 1000) == 1'700'000'001'250);
-    CHECK(std::get<std::string>(records[3].value) == "fire");
+    CHECK(std::get<interned_string>(records[3].value) == "fire");
 
     CHECK(records[4].name == "urn:citygate:changle-gw-01:th-0007:clock_trusted");
     CHECK_FALSE(std::get<bool>(records[4].value));
@@ -270,12 +270,12 @@ TEST_CASE("senml decode RFC 8428 example 7 value types") {
         R"({"n":"open","vb":false},{"n":"nfv-reader","vd":"aGkgCg"}])");
     REQUIRE(records.size() == 4);
     CHECK(number(records[0]) == 23.1);
-    CHECK(std::get<std::string>(records[1].value) == "Machine Room");
+    CHECK(std::get<interned_string>(records[1].value) == "Machine Room");
     CHECK_FALSE(records[1].data_value);
     CHECK_FALSE(std::get<bool>(records[2].value));
     CHECK(records[3].name == "urn:dev:ow:10e2073a01080063:nfv-reader");
     CHECK(records[3].data_value);
-    CHECK(std::get<std::string>(records[3].value) == "aGkgCg");
+    CHECK(std::get<interned_string>(records[3].value) == "aGkgCg");
 }
 
 TEST_CASE("senml decode RFC 8428 examples 10 and 11 resolve alike") {

@@ -163,7 +163,7 @@ TEST_CASE("sealed readings keep their values and clock flag")
     CHECK(seen[0].values[0].unit == "m3");
     CHECK(std::get<double>(seen[0].values[0].value) == 1234.5);
     CHECK(std::get<bool>(seen[0].values[1].value) == true);
-    CHECK(std::get<std::string>(seen[0].values[2].value) == "ok");
+    CHECK(std::get<interned_string>(seen[0].values[2].value) == "ok");
 }
 
 TEST_CASE("acknowledge deletes the batch and counts its readings as sent")
