@@ -161,6 +161,15 @@ sent() { "$build_dir/bin/citygate" queue --json --socket "$work/control.sock" | 
 status_kib() { awk -v key="$1:" '$1 == key { print $2 }' "/proc/$gateway/status"; }
 
 echo "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+# On the box the package creates the group citygate, so glibc finds the
+# control socket's group in /etc/group. Where it is missing, glibc goes on
+# to load libnss_systemd, which adds about 300 KiB of RSS the box does not
+# have, so runs with and without the group do not compare.
+if getent group citygate >/dev/null; then
+  echo "group citygate: present, as on the box"
+else
+  echo "group citygate: missing, so RSS includes libnss_systemd (about 300 KiB) unlike on the box"
+fi
 echo "command: scripts/bench-modbus-tcp.sh --devices $devices --registers $registers --warmup $warmup --window $window$([ "$inline_points" -eq 1 ] && echo ' --inline-points')"
 echo "warm-up: $warmup s"
 sleep "$warmup"
