@@ -170,7 +170,7 @@ apply_summary device_manager::apply(const config::config& next)
             summary.buses_added.push_back(bus.id);
             for (const auto& [id, d] : add_bus(bus, devices_on(next, bus.id), summary))
                 summary.devices_added.push_back(id);
-        } else if (!same_bus(it->second->config, bus)) {
+        } else if (!same_bus(it->second->config(), bus)) {
             // New line settings or device path: restart the whole bus.
             summary.buses_changed.push_back(bus.id);
             auto old_devices = std::move(it->second->devices);
@@ -212,7 +212,6 @@ const device_manager::device_map& device_manager::add_bus(const config::bus_conf
     }
 
     auto entry = std::make_unique<bus_entry>(io_);
-    entry->config = bus;
     entry->poller = std::make_unique<bus_poller>(io_, bus, std::move(port), options_);
     entry->poller->on_reading(on_reading_);
     entry->poller->on_event(on_event_);
@@ -342,7 +341,7 @@ void device_manager::transact(std::string_view bus_id, drivers::exchange exchang
 const config::bus_config* device_manager::find_bus(std::string_view bus_id) const
 {
     auto bus = buses_.find(bus_id);
-    return bus == buses_.end() ? nullptr : &bus->second->config;
+    return bus == buses_.end() ? nullptr : &bus->second->config();
 }
 
 std::vector<bus_status> device_manager::bus_states() const

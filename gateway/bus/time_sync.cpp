@@ -25,9 +25,9 @@ bool clock_synchronised()
 
 void device_manager::start_time_sync(bus_entry& entry)
 {
-    if (entry.config.time_sync_interval.count() == 0)
+    if (entry.config().time_sync_interval.count() == 0)
         return;
-    arm_time_sync(entry.config.id, options_.time_sync_first);
+    arm_time_sync(entry.config().id, options_.time_sync_first);
 }
 
 void device_manager::arm_time_sync(const std::string& bus_id, milliseconds delay)
@@ -73,7 +73,7 @@ void device_manager::send_time_sync(const std::string& bus_id)
                                        spdlog::info("bus {}: broadcast time sync ({}) sent", bus_id, name);
                                });
     }
-    arm_time_sync(bus_id, std::chrono::duration_cast<milliseconds>(entry.config.time_sync_interval));
+    arm_time_sync(bus_id, std::chrono::duration_cast<milliseconds>(entry.config().time_sync_interval));
 }
 
 } // namespace citygate::bus
