@@ -34,10 +34,10 @@ struct uplink_config {
     seconds keepalive{30};
     std::string topic_prefix;               // default: citygate/v1/{gateway_id}
     seconds health_interval{60};
-    // Sealed batches published and not yet acknowledged. Four full batches
-    // (about 0.5 MB) per round trip outrun a 4G uplink, and a larger window
-    // only evicts the outbox pages that the PUBACK must delete.
-    std::size_t max_in_flight = 4;
+    // Sealed batches published and not yet acknowledged. Two full batches
+    // (128 KiB) per 100 ms round trip are 1.3 MB/s, more than a 4G uplink
+    // usually carries. Paho C++ and Paho C each keep a copy of a batch in flight.
+    std::size_t max_in_flight = 2;
     milliseconds reconnect_min{500};
     milliseconds reconnect_max{60000};
     tls_config tls;

@@ -52,7 +52,7 @@ TEST_CASE("defaults applied to minimal config")
     CHECK(cfg.uplink.topic_prefix == "citygate/v1/gw-1");
     CHECK(cfg.uplink.mqtt_version == 5);
     CHECK(cfg.uplink.keepalive == 30s);
-    CHECK(cfg.uplink.max_in_flight == 4);
+    CHECK(cfg.uplink.max_in_flight == 2);
     CHECK(cfg.uplink.tls.verify);
     CHECK(cfg.store.max_bytes == 256ull << 20);
     CHECK(cfg.store.max_age == std::chrono::hours(720));
