@@ -75,6 +75,7 @@ int check_config(const std::filesystem::path& file)
 int run_daemon(const std::filesystem::path& file, const std::string& level_override)
 {
     citygate::daemon::tune_malloc();
+    citygate::daemon::skip_openssl_error_strings();
     citygate::log::init("citygated", level_override.empty() ? "info" : level_override);
     auto cfg = load_checked(file);
     if (!cfg) {

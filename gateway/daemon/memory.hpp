@@ -8,4 +8,8 @@ namespace citygate::daemon {
 // threads exist. With other C libraries it does nothing.
 void tune_malloc();
 
+// Tells OpenSSL not to load its error strings. Call it once at startup,
+// before the first TLS or crypto call.
+void skip_openssl_error_strings();
+
 } // namespace citygate::daemon
