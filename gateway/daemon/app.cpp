@@ -161,10 +161,10 @@ void app::start()
     spdlog::info("gateway {}: citygated {} started with {} devices", config_.gateway.id, version(),
                  config_.devices.size());
 
-    // The device manager keeps what it needs. The parsed device sections
-    // and their option strings are not used again, because a reload reads
-    // the file anew.
+    // The device manager keeps what it needs. The parsed bus and device
+    // sections are not used again, because a reload reads the file anew.
     config_.devices = {};
+    config_.buses = {};
     notify_ready();
     notify_status("running");
 }

@@ -105,7 +105,6 @@ void app::reload()
         spdlog::warn("gateway {}: the DTU listener is not running, so dtu buses stay closed until citygated "
                      "restarts with a [dtu] listen address",
                      config_.gateway.id);
-    config_.buses = next->buses;
     spdlog::info("gateway {}: reload applied: {}", config_.gateway.id, summary.to_string());
     notify_ready();
 }
