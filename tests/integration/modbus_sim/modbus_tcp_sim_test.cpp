@@ -48,25 +48,20 @@ run_result run(const std::vector<std::string>& args, const fs::path& output)
 }
 
 // The simulator serving `ports` ports from a free one up, on IPv4 or IPv6 loopback.
-// NOTE: only the first port is checked to be free, so a busy neighbour fails the start.
+// NOTE: only the first port is checked to be free, so a busy neighbour fails
+// the start, which is then retried on other ports.
 class tcp_sim {
 public:
     explicit tcp_sim(test::address_family family = test::address_family::ipv4, unsigned ports = 1)
-        : first_port_(test::free_port(family))
     {
         host_ = family == test::address_family::ipv4 ? "127.0.0.1" : "::1";
-        std::vector<std::string> args{CITYGATE_MODBUS_SIM, "--unit", "1"};
-        if (ports == 1) {
-            const auto listen = family == test::address_family::ipv4 ? host_ : "[" + host_ + "]";
-            args.insert(args.end(), {"--tcp-listen", listen + ":" + std::to_string(first_port_)});
-        } else {
-            args.insert(args.end(), {"--tcp-host", host_, "--tcp-ports",
-                                     std::to_string(first_port_) + "-" + std::to_string(first_port_ + ports - 1)});
-        }
-        sim_.emplace(args, dir_.path() / "sim.log");
-        const bool serving = test::wait_until(
-            [&] { return test::read_text(dir_.path() / "sim.log").find("serving") != std::string::npos; }, 10s);
-        REQUIRE_MESSAGE(serving, "simulator did not start: " << test::read_text(dir_.path() / "sim.log"));
+
+        // A test running beside this one can take the free port before the
+        // simulator binds it, so a start that cannot listen is retried.
+        bool serving = false;
+        for (int attempt = 0; attempt < 3 && !serving; ++attempt)
+            serving = start(family, ports);
+        REQUIRE_MESSAGE(serving, "simulator did not start: " << test::read_text(log_path()));
     }
 
     // Runs mbpoll once (-1) in TCP mode with 0-based addresses (-0). Values
@@ -83,7 +78,36 @@ public:
     }
 
 private:
-    std::uint16_t first_port_;
+    std::filesystem::path log_path() const { return dir_.path() / "sim.log"; }
+
+    // Starts the simulator on a new free port. Returns false when it
+    // reported that it cannot listen or did not report serving in 10 s.
+    bool start(test::address_family family, unsigned ports)
+    {
+        sim_.reset();
+        std::filesystem::remove(log_path());
+        first_port_ = test::free_port(family);
+
+        std::vector<std::string> args{CITYGATE_MODBUS_SIM, "--unit", "1"};
+        if (ports == 1) {
+            const auto listen = family == test::address_family::ipv4 ? host_ : "[" + host_ + "]";
+            args.insert(args.end(), {"--tcp-listen", listen + ":" + std::to_string(first_port_)});
+        } else {
+            args.insert(args.end(), {"--tcp-host", host_, "--tcp-ports",
+                                     std::to_string(first_port_) + "-" + std::to_string(first_port_ + ports - 1)});
+        }
+        sim_.emplace(args, log_path());
+
+        test::wait_until(
+            [&] {
+                const auto log = test::read_text(log_path());
+                return log.find("serving") != std::string::npos || log.find("cannot listen") != std::string::npos;
+            },
+            10s);
+        return test::read_text(log_path()).find("serving") != std::string::npos;
+    }
+
+    std::uint16_t first_port_ = 0;
     std::string host_;
     test::temp_dir dir_;
     std::optional<test::child_process> sim_;
