@@ -145,11 +145,11 @@ bool decode_value(cursor& in, metric_value& out)
         return true;
     }
     case value_kind::text: {
-        std::string text;
+        interned_string text;
         if (!in.get_string(text, max_string_value_size)) {
             return false;
         }
-        out.value = interned_string(text);
+        out.value = std::move(text);
         return true;
     }
     }
