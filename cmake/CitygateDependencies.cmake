@@ -11,6 +11,8 @@ find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Intl REQUIRED)
 find_package(PkgConfig REQUIRED)
+# libcbor has no CMake package in Debian 12, only a pkg-config file.
+pkg_check_modules(LIBCBOR REQUIRED IMPORTED_TARGET libcbor>=0.8)
 
 if(CITYGATE_BUILD_TESTS)
   find_package(doctest REQUIRED)

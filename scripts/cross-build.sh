@@ -46,7 +46,7 @@ sysroot=${CITYGATE_SYSROOT:-$repo/build/sysroot/$arch}
 # architecture. The header-only ones (doctest, CLI11, nlohmann-json) are
 # Architecture: all and come from scripts/setup.sh.
 target_dev_packages=(
-  libboost1.81-dev libpaho-mqttpp-dev libpaho-mqtt-dev libsqlite3-dev libssl-dev
+  libboost1.81-dev libpaho-mqttpp-dev libpaho-mqtt-dev libsqlite3-dev libssl-dev libcbor-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev
 )
 host_packages=(g++-"$triplet" qemu-user)

@@ -11,7 +11,7 @@ build_dir=${CITYGATE_BUILD_DIR:-$repo/build}
 packages=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev
-  libboost1.81-dev libpaho-mqttpp-dev libpaho-mqtt-dev libsqlite3-dev libssl-dev
+  libboost1.81-dev libpaho-mqttpp-dev libpaho-mqtt-dev libsqlite3-dev libssl-dev libcbor-dev
   doctest-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
   gettext locales
   mosquitto mosquitto-clients socat sqlite3 openssl procps iproute2

@@ -120,15 +120,12 @@ bool decode_envelope(const crypto::key_set& keys, std::span<const std::uint8_t> 
         failure = {envelope_error_name(error), envelope_error_text(error, bytes)};
         return false;
     }
-    if (opened.header.content != crypto::content_type::senml_json) {
-        // TODO: decode SenML CBOR packs (content type 2) once a sender uses them.
-        failure = {"unsupported_content_type", _("SenML CBOR packs cannot be shown yet")};
-        return false;
-    }
-
     std::string reason;
     std::vector<senml::resolved_record> records;
-    if (!senml::decode_json(opened.plaintext, records, reason)) {
+    const bool decoded = opened.header.content == crypto::content_type::senml_cbor
+                             ? senml::decode_cbor(opened.plaintext, records, reason)
+                             : senml::decode_json(opened.plaintext, records, reason);
+    if (!decoded) {
         crypto::sm::cleanse(opened.plaintext.data(), opened.plaintext.size());
         failure = {"senml_invalid",
                    fmt::format(fmt::runtime(_("the decrypted SenML pack is invalid: {reason}")), fmt::arg("reason", reason))};

@@ -25,6 +25,10 @@ struct tls_config {
     bool verify = true;              // server certificate and host name checks
 };
 
+// Encoding of the SenML pack inside each envelope (the envelope's content
+// type). CBOR takes about half the bytes of JSON for meter readings.
+enum class pack_encoding { senml_cbor, senml_json };
+
 struct uplink_config {
     std::vector<std::string> brokers;       // tcp://host:1883, ssl://[::1]:8883, ...
     std::string client_id;                  // default: the gateway id
@@ -38,6 +42,7 @@ struct uplink_config {
     // (128 KiB) per 100 ms round trip are 1.3 MB/s, more than a 4G uplink
     // usually carries. Paho C++ and Paho C each keep a copy of a batch in flight.
     std::size_t max_in_flight = 2;
+    pack_encoding content_type = pack_encoding::senml_cbor;
     milliseconds reconnect_min{500};
     milliseconds reconnect_max{60000};
     tls_config tls;
@@ -47,7 +52,7 @@ struct store_config {
     std::uint64_t max_bytes = 256ull * 1024 * 1024; // on-disk cap of buffered data
     std::chrono::hours max_age{24 * 30};            // readings older than this are evicted
     std::size_t batch_max_readings = 500;           // readings sealed into one envelope
-    std::uint64_t batch_max_bytes = 64 * 1024;      // max SenML JSON bytes sealed into one envelope
+    std::uint64_t batch_max_bytes = 64 * 1024;      // max SenML pack bytes sealed into one envelope
     milliseconds flush_interval{1000};              // how often pending readings are sealed
 };
 

@@ -39,6 +39,7 @@ void compare_uplink(key_diff& diff, const uplink_config& a, const uplink_config&
     diff.compare("uplink.topic_prefix", a.topic_prefix, b.topic_prefix);
     diff.compare("uplink.health_interval", a.health_interval, b.health_interval);
     diff.compare("uplink.max_in_flight", a.max_in_flight, b.max_in_flight);
+    diff.compare("uplink.content_type", a.content_type, b.content_type);
     diff.compare("uplink.reconnect_min", a.reconnect_min, b.reconnect_min);
     diff.compare("uplink.reconnect_max", a.reconnect_max, b.reconnect_max);
     diff.compare("uplink.tls.ca_file", a.tls.ca_file, b.tls.ca_file);

@@ -176,6 +176,9 @@ void read_uplink(table_reader& root, uplink_config& out)
         check_topic_prefix(reader, out.topic_prefix);
     reader.read_duration("health_interval", out.health_interval, seconds(1), hours(24));
     reader.read_number("max_in_flight", out.max_in_flight, 1, 1024);
+    std::string content_type;
+    if (reader.read_choice("content_type", content_type, {"senml-cbor", "senml-json"}))
+        out.content_type = content_type == "senml-json" ? pack_encoding::senml_json : pack_encoding::senml_cbor;
     reader.read_duration("reconnect_min", out.reconnect_min, milliseconds(1), hours(1));
     reader.read_duration("reconnect_max", out.reconnect_max, milliseconds(1), hours(24));
     if (out.reconnect_max < out.reconnect_min)

@@ -30,6 +30,12 @@ constexpr std::chrono::seconds drain_timeout{3};
 
 std::int64_t now_ms() { return bus::wall_clock_now_ms(); }
 
+crypto::content_type content_type_of(const config::uplink_config& uplink)
+{
+    return uplink.content_type == config::pack_encoding::senml_json ? crypto::content_type::senml_json
+                                                                   : crypto::content_type::senml_cbor;
+}
+
 } // namespace
 
 std::string version() { return CITYGATE_VERSION; }
@@ -76,7 +82,7 @@ void app::open_store()
     options.clock_trusted = [] { return bus::wall_clock_trusted(); };
     pipeline_ = std::make_unique<pipeline>(io_, *outbox_,
                                            make_sealer(config_.gateway.id, keys_, now_ms, seal_counters_,
-                                                       config_.store.batch_max_bytes),
+                                                       config_.store.batch_max_bytes, content_type_of(config_.uplink)),
                                            config_.gateway.id, now_ms, options);
 
     const auto stats = outbox_->read_stats();

@@ -1,4 +1,5 @@
 #include "gateway/senml/json_writer.hpp"
+#include "gateway/senml/utf8.hpp"
 
 #include <array>
 #include <charconv>
@@ -6,36 +7,6 @@
 
 namespace citygate::senml::detail {
 namespace {
-
-constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
-
-// Returns the length of the well-formed UTF-8 sequence starting at `i`
-// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-    const auto continuation = [&](std::size_t k) { return k < text.size() && (byte(k) & 0xC0) == 0x80; };
-    const unsigned char lead = byte(i);
-
-    if (lead >= 0xC2 && lead <= 0xDF)
-        return continuation(i + 1) ? 2 : 0;
-    if (lead >= 0xE0 && lead <= 0xEF) {
-        if (!continuation(i + 1) || !continuation(i + 2))
-            return 0;
-        const unsigned char second = byte(i + 1);
-        if ((lead == 0xE0 && second < 0xA0) || (lead == 0xED && second > 0x9F))
-            return 0;
-        return 3;
-    }
-    if (lead >= 0xF0 && lead <= 0xF4) {
-        if (!continuation(i + 1) || !continuation(i + 2) || !continuation(i + 3))
-            return 0;
-        const unsigned char second = byte(i + 1);
-        if ((lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second > 0x8F))
-            return 0;
-        return 4;
-    }
-    return 0;
-}
 
 void append_escape(std::vector<std::uint8_t>& out, unsigned char c) {
     switch (c) {

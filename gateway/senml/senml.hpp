@@ -1,7 +1,7 @@
 #pragma once
-// SenML JSON (RFC 8428) packs for the envelope plaintext. Each device gets a
-// base name "urn:citygate:{gateway_id}:{device_id}:" and base time in
-// seconds; records carry the metric name, unit, time offset and value.
+// SenML packs (RFC 8428) for the envelope plaintext, in JSON or CBOR. Each
+// device gets a base name "urn:citygate:{gateway_id}:{device_id}:" and base
+// time in seconds. Records carry the metric name, unit, time offset and value.
 
 #include "drivers/reading.hpp"
 
@@ -31,6 +31,16 @@ std::vector<std::uint8_t> encode_json(std::string_view gateway_id, std::span<con
 std::size_t encode_json_prefix(std::string_view gateway_id, std::span<const reading> readings, std::size_t max_bytes,
                                std::vector<std::uint8_t>& out);
 
+// Encodes the same records as encode_json_prefix into a SenML CBOR pack
+// (RFC 8428 section 6) with integer labels. Whole numbers become CBOR
+// integers, other numbers the narrowest float that keeps them exact, and
+// times are seconds (an integer, or the double nearest to ms / 1000). The
+// pack is at most max_bytes long unless its first reading alone is longer.
+std::size_t encode_cbor_prefix(std::string_view gateway_id, std::span<const reading> readings, std::size_t max_bytes,
+                               std::vector<std::uint8_t>& out);
+
+std::vector<std::uint8_t> encode_cbor(std::string_view gateway_id, std::span<const reading> readings);
+
 // One resolved record, as a receiver sees it.
 struct resolved_record {
     std::string name; // full resolved name, urn:citygate:gw:dev:metric
@@ -53,5 +63,12 @@ inline constexpr std::size_t max_pack_size = 4 * 1024 * 1024;
 // must start with a letter or digit (RFC 8428 section 4.5.1), so LwM2M packs
 // whose names start with "/" are rejected. Never throws on input bytes.
 bool decode_json(std::span<const std::uint8_t> pack, std::vector<resolved_record>& out, std::string& error);
+
+// Resolves a SenML CBOR pack like decode_json. Integer labels follow the
+// SenML registry and text labels are read as in JSON. It accepts definite
+// and indefinite lengths and rejects tags, chunked strings, nested arrays or
+// maps as values, invalid UTF-8 and bytes after the pack. A "vd" byte
+// string is returned as its base64url text. Never throws on input bytes.
+bool decode_cbor(std::span<const std::uint8_t> pack, std::vector<resolved_record>& out, std::string& error);
 
 } // namespace citygate::senml

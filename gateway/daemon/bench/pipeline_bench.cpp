@@ -45,7 +45,13 @@ struct options {
     std::size_t devices = 1000;
     std::filesystem::path dir = "/var/tmp/citygate-pipeline-bench";
     std::filesystem::path sample_file;
+    bool json = false; // SenML JSON packs instead of the daemon's default CBOR
 };
+
+crypto::content_type content_of(const options& opts)
+{
+    return opts.json ? crypto::content_type::senml_json : crypto::content_type::senml_cbor;
+}
 
 double cpu_seconds()
 {
@@ -84,8 +90,9 @@ public:
         : io_(io), opts_(opts),
           uplink_(io, uplink_settings(opts), "bench-gw", "bench", {}),
           forwarder_(io, outbox, uplink_, opts.max_in_flight, std::chrono::milliseconds(100)),
-          pipeline_(io, outbox, daemon::make_sealer("bench-gw", keys, now_ms, counters_, unlimited_pack), "bench-gw",
-                    now_ms, pipeline_settings(opts))
+          pipeline_(io, outbox,
+                    daemon::make_sealer("bench-gw", keys, now_ms, counters_, unlimited_pack, content_of(opts)),
+                    "bench-gw", now_ms, pipeline_settings(opts))
     {
         uplink::uplink_callbacks callbacks;
         callbacks.on_connected = [this] { on_connected(); };
@@ -205,8 +212,8 @@ bool write_sample_envelope(const options& opts, const crypto::key_set& keys)
     for (std::size_t i = 0; i < opts.batch; ++i)
         readings.push_back(make_reading(i, opts.devices, 1796400000000 + static_cast<std::int64_t>(i)));
     daemon::seal_counters counters;
-    auto seal =
-        daemon::make_sealer("bench-gw", keys, [] { return std::int64_t{1796400000000}; }, counters, unlimited_pack);
+    auto seal = daemon::make_sealer("bench-gw", keys, [] { return std::int64_t{1796400000000}; }, counters,
+                                    unlimited_pack, content_of(opts));
     std::vector<std::uint8_t> envelope;
     if (seal(lane::telemetry, 1, readings, envelope).readings != readings.size()) {
         std::fprintf(stderr, "bench: sealing the sample envelope failed\n");
@@ -273,6 +280,7 @@ int main(int argc, char** argv)
     app.add_option("--dir", opts.dir, "scratch directory for the key file and the outbox (emptied first)")
         ->capture_default_str();
     app.add_option("--sample-envelope", opts.sample_file, "write one sealed batch of --batch readings to this file");
+    app.add_flag("--json", opts.json, "seal SenML JSON packs instead of SenML CBOR");
     CLI11_PARSE(app, argc, argv);
 
     spdlog::set_level(spdlog::level::warn);

@@ -54,8 +54,12 @@ void collector::on_message(const std::string& topic, const std::string& payload)
         crypto::opened_envelope opened;
         std::error_code error;
         std::string senml_error;
-        if (!crypto::open(keys_, envelope.bytes, opened, error) ||
-            !senml::decode_json(opened.plaintext, envelope.records, senml_error)) {
+        const auto decode = [&] {
+            return opened.header.content == crypto::content_type::senml_cbor
+                       ? senml::decode_cbor(opened.plaintext, envelope.records, senml_error)
+                       : senml::decode_json(opened.plaintext, envelope.records, senml_error);
+        };
+        if (!crypto::open(keys_, envelope.bytes, opened, error) || !decode()) {
             ++rejected_;
         } else {
             envelope.sequence = opened.header.sequence;

@@ -86,6 +86,8 @@ id = 7
 [uplink]
 brokers = ["tcp://[::1]:1883"]
 )") == "citygate.toml:2: gateway.id: expected a string, got 7");
+    CHECK(only_error(header + "content_type = \"cbor\"\n") ==
+          "citygate.toml:5: uplink.content_type: expected one of \"senml-cbor\", \"senml-json\", got \"cbor\"");
     CHECK(only_error(header + "[uplink.tls]\nverify = \"no\"\n") ==
           "citygate.toml:6: uplink.tls.verify: expected true or false, got \"no\"");
     CHECK(only_error(header + "[store]\nmax_bytes = 1.5\n") ==

@@ -53,6 +53,7 @@ TEST_CASE("defaults applied to minimal config")
     CHECK(cfg.uplink.mqtt_version == 5);
     CHECK(cfg.uplink.keepalive == 30s);
     CHECK(cfg.uplink.max_in_flight == 2);
+    CHECK(cfg.uplink.content_type == pack_encoding::senml_cbor);
     CHECK(cfg.uplink.tls.verify);
     CHECK(cfg.store.max_bytes == 256ull << 20);
     CHECK(cfg.store.max_age == std::chrono::hours(720));
@@ -313,6 +314,14 @@ TEST_CASE("mqtt_version names and numbers")
         const auto cfg = parse_valid(std::string(minimal) + "mqtt_version = " + c.value + "\n");
         CHECK(cfg.uplink.mqtt_version == c.expected);
     }
+}
+
+TEST_CASE("content type names")
+{
+    CHECK(parse_valid(std::string(minimal) + "content_type = \"senml-json\"\n").uplink.content_type ==
+          pack_encoding::senml_json);
+    CHECK(parse_valid(std::string(minimal) + "content_type = \"senml-cbor\"\n").uplink.content_type ==
+          pack_encoding::senml_cbor);
 }
 
 TEST_CASE("tls verify alone with plain broker")

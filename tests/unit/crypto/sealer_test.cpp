@@ -1,5 +1,5 @@
 // The daemon's seal callback: readings in, an envelope that crypto::open and
-// senml::decode_json turn back into the same readings.
+// senml::decode_json or senml::decode_cbor turn back into the same readings.
 
 #include "gateway/crypto/envelope.hpp"
 #include "gateway/daemon/sealer.hpp"
@@ -14,6 +14,8 @@ namespace doc = citygate::test::doc_vector;
 namespace {
 
 constexpr std::size_t any_size = senml::max_pack_size;
+constexpr auto json = crypto::content_type::senml_json;
+constexpr auto cbor = crypto::content_type::senml_cbor;
 
 // Readings with `values` metrics each, so that a few fill a small pack.
 std::vector<reading> wide_readings(std::size_t count, std::size_t values) {
@@ -40,7 +42,7 @@ TEST_CASE("sealer telemetry batch opens to its readings") {
     const crypto::key_set keys = doc::key_set();
     daemon::seal_counters counters;
     const auto seal = daemon::make_sealer(std::string(doc::gateway_id), keys, [] { return 1'700'000'060'500; },
-                                          counters, any_size);
+                                          counters, any_size, json);
 
     const auto readings = doc::telemetry_readings();
     std::vector<std::uint8_t> envelope;
@@ -60,7 +62,7 @@ TEST_CASE("sealer telemetry batch opens to its readings") {
 TEST_CASE("sealer sets the event flag for the event lane") {
     const crypto::key_set keys = doc::key_set();
     daemon::seal_counters counters;
-    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size);
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size, json);
 
     std::vector<std::uint8_t> envelope;
     REQUIRE(seal(lane::event, 7, doc::event_readings(), envelope).readings == doc::event_readings().size());
@@ -79,7 +81,7 @@ TEST_CASE("sealer sets the event flag for the event lane") {
 TEST_CASE("sealer follows a reloaded key set") {
     crypto::key_set keys = doc::key_set();
     daemon::seal_counters counters;
-    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size);
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size, json);
 
     crypto::key second = keys.keys[0];
     second.id = 9;
@@ -96,7 +98,7 @@ TEST_CASE("sealer without a current key fails and counts") {
     crypto::key_set keys = doc::key_set();
     keys.current = 3; // names no listed key
     daemon::seal_counters counters;
-    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size);
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size, json);
 
     std::vector<std::uint8_t> envelope = {0xaa};
     CHECK(seal(lane::telemetry, 1, doc::telemetry_readings(), envelope).readings == 0);
@@ -110,7 +112,7 @@ TEST_CASE("sealer stops at the pack size limit") {
     const crypto::key_set keys = doc::key_set();
     daemon::seal_counters counters;
     const std::size_t limit = 4096;
-    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, limit);
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, limit, json);
 
     const auto readings = wide_readings(20, 30);
     std::vector<std::uint8_t> envelope;
@@ -128,11 +130,55 @@ TEST_CASE("sealer stops at the pack size limit") {
 TEST_CASE("sealer seals an oversized reading alone") {
     const crypto::key_set keys = doc::key_set();
     daemon::seal_counters counters;
-    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, 1024);
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, 1024, json);
 
     const auto readings = wide_readings(3, 125);
     std::vector<std::uint8_t> envelope;
     REQUIRE(seal(lane::telemetry, 1, readings, envelope).readings == 1);
     const auto opened = open_ok(keys, envelope);
     CHECK(opened.plaintext == senml::encode_json("gw", std::span(readings).first(1)));
+}
+
+TEST_CASE("sealer writes CBOR packs") {
+    const crypto::key_set keys = doc::key_set();
+    daemon::seal_counters counters;
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, any_size, cbor);
+
+    const auto readings = doc::telemetry_readings();
+    std::vector<std::uint8_t> envelope;
+    REQUIRE(seal(lane::telemetry, 3, readings, envelope).readings == readings.size());
+    const auto opened = open_ok(keys, envelope);
+    CHECK(opened.header.content == crypto::content_type::senml_cbor);
+    CHECK(opened.plaintext == senml::encode_cbor("gw", readings));
+
+    std::vector<senml::resolved_record> from_cbor;
+    std::vector<senml::resolved_record> from_json;
+    std::string error;
+    REQUIRE_MESSAGE(senml::decode_cbor(opened.plaintext, from_cbor, error), error);
+    REQUIRE(senml::decode_json(senml::encode_json("gw", readings), from_json, error));
+    REQUIRE(from_cbor.size() == from_json.size());
+    for (std::size_t i = 0; i < from_cbor.size(); ++i) {
+        CHECK(from_cbor[i].name == from_json[i].name);
+        CHECK(from_cbor[i].unit == from_json[i].unit);
+        CHECK(from_cbor[i].time_s == from_json[i].time_s);
+        CHECK(from_cbor[i].value == from_json[i].value);
+    }
+}
+
+TEST_CASE("sealer stops at the CBOR size limit") {
+    const crypto::key_set keys = doc::key_set();
+    daemon::seal_counters counters;
+    const std::size_t limit = 2048;
+    const auto seal = daemon::make_sealer("gw", keys, [] { return std::int64_t{5}; }, counters, limit, cbor);
+
+    const auto readings = wide_readings(20, 30);
+    std::vector<std::uint8_t> envelope;
+    const std::size_t sealed = seal(lane::telemetry, 1, readings, envelope).readings;
+    REQUIRE(sealed > 0);
+    REQUIRE(sealed < readings.size());
+
+    const auto opened = open_ok(keys, envelope);
+    CHECK(opened.plaintext.size() <= limit);
+    CHECK(opened.plaintext == senml::encode_cbor("gw", std::span(readings).first(sealed)));
+    CHECK(senml::encode_cbor("gw", std::span(readings).first(sealed + 1)).size() > limit);
 }
