@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // Cross-checks the citygate uplink envelope against sm-crypto, an SM3/SM4
-// implementation that shares no code with OpenSSL.
+// implementation that shares no code with OpenSSL, and its SenML CBOR packs
+// against the npm package cbor, which shares no code with libcbor.
 //
 //   node envelope_check.js PATH_TO_citygate-envelope-vector
 //
-// 1. citygate seals a SenML pack with a fresh key file and a fresh IV. This
-//    script checks the framing, verifies the HMAC-SM3 tag and decrypts with
-//    sm-crypto only. It then resolves the SenML pack and compares it with
-//    the readings citygate sealed.
-// 2. This script seals its own pack with sm-crypto under the same key, and
-//    `citygate-envelope-vector open` (crypto::open + senml::decode_json)
-//    must return the same records. A copy with one flipped byte must be
-//    rejected.
+// 1. citygate seals the same readings as a SenML JSON and a SenML CBOR pack
+//    with a fresh key file and fresh IVs. This script checks the framing,
+//    verifies the HMAC-SM3 tags and decrypts with sm-crypto only. It then
+//    resolves each SenML pack and compares it with the readings citygate
+//    sealed.
+// 2. This script seals its own JSON and CBOR packs with sm-crypto under the
+//    same key, and `citygate-envelope-vector open` (crypto::open and
+//    senml::decode_json or senml::decode_cbor) must return the same
+//    records. A copy with one flipped byte must be rejected.
 //
 // Exits 0 when every check passes and 1 with a message otherwise.
 
@@ -26,10 +28,12 @@ const path = require('node:path');
 
 let sm3;
 let sm4;
+let cbor;
 try {
   ({ sm3, sm4 } = require('sm-crypto'));
+  cbor = require('cbor');
 } catch (error) {
-  console.error(`envelope_check: cannot load sm-crypto (${error.code || error.message}). ` +
+  console.error(`envelope_check: cannot load sm-crypto or cbor (${error.code || error.message}). ` +
     `Run "npm ci" in ${__dirname} or scripts/setup.sh.`);
   process.exit(1);
 }
@@ -40,6 +44,13 @@ const TAG_SIZE = 32;
 const BLOCK_SIZE = 16;
 const IV_OFFSET = 26;
 const MIN_SIZE = HEADER_SIZE + BLOCK_SIZE + TAG_SIZE;
+const CONTENT_JSON = 1;
+const CONTENT_CBOR = 2;
+
+// SenML CBOR map labels (RFC 8428 section 6) and their JSON names.
+const CBOR_LABELS = new Map([[-1, 'bver'], [-2, 'bn'], [-3, 'bt'], [-4, 'bu'], [-5, 'bv'], [-6, 'bs'], [0, 'n'],
+  [1, 'u'], [2, 'v'], [3, 'vs'], [4, 'vb'], [5, 's'], [6, 't'], [7, 'ut'], [8, 'vd']]);
+const CBOR_LABEL_OF = new Map([...CBOR_LABELS].map(([label, name]) => [name, label]));
 
 // Reads the fields this check needs from the key file that citygate
 // generates, so a format change shows up as a clear failure here.
@@ -78,7 +89,7 @@ function openEnvelope(key, envelope) {
   assert.equal(envelope.toString('latin1', 0, 2), 'CG', 'magic');
   assert.equal(envelope[2], 1, 'version');
   assert.equal(envelope[3], 1, 'suite');
-  assert.equal(envelope[4], 1, 'content type SenML JSON');
+  assert.ok(envelope[4] === CONTENT_JSON || envelope[4] === CONTENT_CBOR, `content type ${envelope[4]}`);
   assert.equal(envelope[5] & ~1, 0, 'unknown flag bits');
   const ciphertextSize = envelope.length - HEADER_SIZE - TAG_SIZE;
   assert.equal(ciphertextSize % BLOCK_SIZE, 0, 'ciphertext length is a multiple of 16');
@@ -94,6 +105,7 @@ function openEnvelope(key, envelope) {
   const padded = sm4.decrypt(ciphertext, key.encKey, { mode: 'cbc', iv, padding: 'none', output: 'array' });
   return {
     keyId,
+    contentType: envelope[4],
     flags: envelope[5],
     sequence: envelope.readBigUInt64BE(10),
     sealedAtMs: envelope.readBigInt64BE(18),
@@ -101,12 +113,12 @@ function openEnvelope(key, envelope) {
   };
 }
 
-function sealEnvelope(key, { flags, sequence, sealedAtMs }, plaintext) {
+function sealEnvelope(key, { contentType, flags, sequence, sealedAtMs }, plaintext) {
   const header = Buffer.alloc(HEADER_SIZE);
   header.write('CG', 0, 'latin1');
   header[2] = 1;
   header[3] = 1;
-  header[4] = 1;
+  header[4] = contentType;
   header[5] = flags;
   header.writeUInt32BE(key.id, 6);
   header.writeBigUInt64BE(sequence, 10);
@@ -118,6 +130,30 @@ function sealEnvelope(key, { flags, sequence, sealedAtMs }, plaintext) {
     { mode: 'cbc', iv, padding: 'pkcs#7', output: 'array' });
   const body = Buffer.concat([header, Buffer.from(ciphertext)]);
   return Buffer.concat([body, Buffer.from(hmacSm3(key.macKey, body), 'hex')]);
+}
+
+// Parses a SenML pack into records keyed by the JSON labels. A CBOR pack
+// must use the registry's integer labels for every field it has.
+function parsePack(contentType, plaintext) {
+  if (contentType === CONTENT_JSON)
+    return JSON.parse(plaintext.toString('utf8'));
+  const pack = cbor.decodeFirstSync(plaintext, { preferMap: true });
+  assert.ok(Array.isArray(pack), 'the CBOR pack is an array');
+  return pack.map((record) => {
+    assert.ok(record instanceof Map, 'each CBOR record is a map');
+    const fields = {};
+    for (const [label, value] of record) {
+      assert.ok(CBOR_LABELS.has(label), `CBOR record has the unexpected label ${label}`);
+      fields[CBOR_LABELS.get(label)] = value;
+    }
+    return fields;
+  });
+}
+
+// Encodes records keyed by the JSON labels as a SenML CBOR pack.
+function encodeCborPack(pack) {
+  return cbor.encodeOne(pack.map((record) =>
+    new Map(Object.entries(record).map(([name, value]) => [CBOR_LABEL_OF.get(name), value]))));
 }
 
 // Resolves a SenML pack (RFC 8428: bn + n, bt + t, u or bu) into records
@@ -145,15 +181,18 @@ function checkCitygateSeals(tool, dir) {
   execFileSync(tool, ['seal', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
   const key = readKeyFile(path.join(dir, 'keys.toml'));
   const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8'));
-  const opened = openEnvelope(key, fs.readFileSync(path.join(dir, 'envelope.bin')));
 
-  assert.equal(opened.keyId, expected.key_id);
-  assert.equal(opened.flags, expected.flags);
-  assert.equal(opened.sequence, BigInt(expected.sequence));
-  assert.equal(opened.sealedAtMs, BigInt(expected.sealed_at_ms));
-  const pack = JSON.parse(opened.plaintext.toString('utf8'));
-  assert.deepEqual(resolveSenml(pack), expected.records);
-  console.log(`citygate -> sm-crypto: opened ${opened.plaintext.length} bytes, ${pack.length} records match`);
+  for (const [file, contentType] of [['envelope.bin', CONTENT_JSON], ['envelope_cbor.bin', CONTENT_CBOR]]) {
+    const opened = openEnvelope(key, fs.readFileSync(path.join(dir, file)));
+    assert.equal(opened.contentType, contentType, `content type of ${file}`);
+    assert.equal(opened.keyId, expected.key_id);
+    assert.equal(opened.flags, expected.flags);
+    assert.equal(opened.sequence, BigInt(expected.sequence));
+    assert.equal(opened.sealedAtMs, BigInt(expected.sealed_at_ms));
+    const pack = parsePack(contentType, opened.plaintext);
+    assert.deepEqual(resolveSenml(pack), expected.records, `records of ${file}`);
+    console.log(`citygate -> sm-crypto: ${file} opened, ${opened.plaintext.length} bytes, ${pack.length} records match`);
+  }
   return key;
 }
 
@@ -169,19 +208,24 @@ function checkSmCryptoSeals(tool, dir, key) {
     { n: 'valve_open', vb: false },
     { t: 0.544, n: 'note', vs: records[2].value },
   ];
-  const envelope = sealEnvelope(key, { flags: 1, sequence: 77n, sealedAtMs }, Buffer.from(JSON.stringify(pack)));
+  const plaintexts = [[CONTENT_JSON, Buffer.from(JSON.stringify(pack))], [CONTENT_CBOR, encodeCborPack(pack)]];
   const envelopePath = path.join(dir, 'smcrypto.bin');
-  fs.writeFileSync(envelopePath, envelope);
+  let envelope;
+  for (const [contentType, plaintext] of plaintexts) {
+    envelope = sealEnvelope(key, { contentType, flags: 1, sequence: 77n, sealedAtMs }, plaintext);
+    fs.writeFileSync(envelopePath, envelope);
 
-  const output = execFileSync(tool, ['open', path.join(dir, 'keys.toml'), envelopePath], { encoding: 'utf8' });
-  const opened = JSON.parse(output);
-  assert.equal(opened.key_id, key.id);
-  assert.equal(opened.flags, 1);
-  assert.equal(opened.sequence, 77);
-  assert.equal(BigInt(opened.sealed_at_ms), sealedAtMs);
-  assert.deepEqual(opened.records.map((r) => ({ n: r.n, u: r.u, t_ms: Math.round(r.t * 1000), value: r.value })),
-    records);
-  console.log(`sm-crypto -> citygate: opened ${envelope.length} bytes, ${records.length} records match`);
+    const output = execFileSync(tool, ['open', path.join(dir, 'keys.toml'), envelopePath], { encoding: 'utf8' });
+    const opened = JSON.parse(output);
+    assert.equal(opened.key_id, key.id);
+    assert.equal(opened.flags, 1);
+    assert.equal(opened.sequence, 77);
+    assert.equal(BigInt(opened.sealed_at_ms), sealedAtMs);
+    assert.deepEqual(opened.records.map((r) => ({ n: r.n, u: r.u, t_ms: Math.round(r.t * 1000), value: r.value })),
+      records, `records of the content type ${contentType} pack`);
+    console.log(`sm-crypto -> citygate: content type ${contentType} opened, ${envelope.length} bytes, ` +
+      `${records.length} records match`);
+  }
 
   // One flipped ciphertext bit must fail the tag check in crypto::open.
   envelope[HEADER_SIZE] ^= 0x01;

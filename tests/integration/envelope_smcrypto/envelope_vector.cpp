@@ -4,11 +4,13 @@
 //   citygate-envelope-vector docs
 //       prints the worked vectors of docs/envelope.md
 //   citygate-envelope-vector seal DIR
-//       writes DIR/keys.toml (a fresh key, id 7), DIR/envelope.bin (sealed
-//       with a fresh IV) and DIR/expected.json (the header and the
-//       resolved records of the readings it sealed)
+//       writes DIR/keys.toml (a fresh key, id 7), DIR/envelope.bin and
+//       DIR/envelope_cbor.bin (the same readings as a SenML JSON and a
+//       SenML CBOR pack, each sealed with a fresh IV) and DIR/expected.json
+//       (the header and the resolved records of the readings it sealed)
 //   citygate-envelope-vector open KEY_FILE ENVELOPE_FILE
-//       opens an envelope and prints its header and SenML pack as JSON
+//       opens an envelope and prints its header and resolved SenML records
+//       as JSON
 //   citygate-envelope-vector seeds DIR
 //       writes fuzzing seeds sealed with the docs key
 
@@ -120,12 +122,18 @@ int seal_fresh(const fs::path& dir) {
     std::vector<reading> readings = doc::telemetry_readings();
     readings[0].values.push_back({"label", "", std::string("Room \"B\"\n\\ 长乐")});
     readings.push_back(doc::event_readings()[0]);
-    const auto plaintext = senml::encode_json(doc::gateway_id, readings);
     crypto::envelope_header header = doc::telemetry_header();
     header.sealed_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
-    const auto envelope = crypto::seal(*keys, header, plaintext, error);
+    const auto envelope = crypto::seal(*keys, header, senml::encode_json(doc::gateway_id, readings), error);
+    if (error) {
+        std::cerr << "seal failed: " << error.message() << '\n';
+        return 1;
+    }
+    crypto::envelope_header cbor_header = header;
+    cbor_header.content = crypto::content_type::senml_cbor;
+    const auto cbor_envelope = crypto::seal(*keys, cbor_header, senml::encode_cbor(doc::gateway_id, readings), error);
     if (error) {
         std::cerr << "seal failed: " << error.message() << '\n';
         return 1;
@@ -136,7 +144,7 @@ int seal_fresh(const fs::path& dir) {
     nlohmann::json expected = {{"key_id", 7}, {"sequence", header.sequence}, {"sealed_at_ms", header.sealed_at_ms},
                                {"flags", header.flags}, {"records", expected_records(readings)}};
     const std::string expected_text = expected.dump(2);
-    if (!write_file(dir / "envelope.bin", envelope) ||
+    if (!write_file(dir / "envelope.bin", envelope) || !write_file(dir / "envelope_cbor.bin", cbor_envelope) ||
         !write_file(dir / "expected.json", std::span(reinterpret_cast<const std::uint8_t*>(expected_text.data()),
                                                       expected_text.size()))) {
         std::cerr << "cannot write into " << dir << '\n';
@@ -160,7 +168,10 @@ int open_file(const fs::path& key_path, const fs::path& envelope_path) {
     }
     std::vector<senml::resolved_record> records;
     std::string reason;
-    if (!senml::decode_json(opened.plaintext, records, reason)) {
+    const bool decoded = opened.header.content == crypto::content_type::senml_cbor
+                             ? senml::decode_cbor(opened.plaintext, records, reason)
+                             : senml::decode_json(opened.plaintext, records, reason);
+    if (!decoded) {
         std::cerr << "pack does not decode: " << reason << '\n';
         return 1;
     }
