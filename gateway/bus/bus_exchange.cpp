@@ -21,8 +21,7 @@ void bus_poller::impl::next_step()
     if (!current_) {
         if (queue_.empty())
             return;
-        current_ = std::move(queue_.front());
-        queue_.pop_front();
+        current_.take_front(queue_);
         if (!current_->scheduled)
             --on_demand_waiting_;
     }

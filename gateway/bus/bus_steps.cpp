@@ -85,8 +85,8 @@ void bus_poller::impl::finish_steps()
 
 void bus_poller::impl::complete_job(std::error_code error, const std::string& detail, drivers::poll_answer answer)
 {
-    job j = std::move(*current_);
-    current_.reset();
+    auto finished = current_.release();
+    auto& j = finished.front();
 
     if (j.kind != job_kind::bus_request) {
         auto* device = find_device(j.device_id, j.device_serial);

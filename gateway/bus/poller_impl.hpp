@@ -10,7 +10,6 @@
 #include <array>
 #include <list>
 #include <map>
-#include <optional>
 
 namespace citygate::bus {
 
@@ -91,6 +90,34 @@ private:
         std::string first_detail;
     };
 
+    // The running job, if any. It stays in the list node that queue_
+    // allocated for it, so an idle bus keeps no job inline (the usual state
+    // between polls) and taking a job from the queue moves nothing.
+    class job_slot {
+    public:
+        explicit operator bool() const noexcept { return !node_.empty(); }
+        job& operator*() noexcept { return node_.front(); }
+        const job& operator*() const noexcept { return node_.front(); }
+        job* operator->() noexcept { return &node_.front(); }
+        const job* operator->() const noexcept { return &node_.front(); }
+
+        // Makes the front of `queue` the running job. The slot must be empty.
+        void take_front(std::list<job>& queue) { node_.splice(node_.end(), queue, queue.begin()); }
+
+        // Hands the job, still in its node, to the caller and empties the slot.
+        std::list<job> release()
+        {
+            std::list<job> out;
+            out.splice(out.end(), node_);
+            return out;
+        }
+
+        void reset() noexcept { node_.clear(); }
+
+    private:
+        std::list<job> node_;
+    };
+
     // bus_poller.cpp: schedule and device state.
     device_entry* find_device(std::string_view id, std::uint64_t serial);
     void schedule_first_poll(device_entry& device);
@@ -155,7 +182,7 @@ private:
     // A list allocates nothing while empty, the usual state on a bus with one
     // device. libstdc++'s deque allocates a map and a block when constructed.
     std::list<job> queue_;
-    std::optional<job> current_;
+    job_slot current_;
     std::size_t on_demand_waiting_ = 0;
     std::string current_detail_; // why the last attempt of the current job failed
 
