@@ -9,9 +9,21 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <span>
+
 namespace citygate::bus {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// Minimum free space in rx_ that a read offers. rx_ keeps its capacity
+// from one attempt to the next, so once a longer response has grown it,
+// responses of that length arrive in one read again.
+constexpr std::size_t min_read_bytes = 64;
+
+} // namespace
 
 void bus_poller::impl::next_step()
 {
@@ -41,6 +53,7 @@ void bus_poller::impl::start_attempt()
     }
 
     rx_.clear();
+    rx_received_ = 0;
     late_in_attempt_ = 0;
     if (!port_->is_open()) {
         if (wait_for_open())
@@ -157,10 +170,18 @@ void bus_poller::impl::on_written(std::uint64_t attempt, std::error_code error)
 
 void bus_poller::impl::start_read(std::uint64_t attempt)
 {
+    // The response is read into rx_ itself, because a separate read buffer
+    // would cost every bus its size. Doubling, capped near max_answer_bytes,
+    // keeps reallocations to a few per bus.
+    if (rx_.capacity() - rx_received_ < min_read_bytes)
+        rx_.reserve(std::max(rx_received_ + min_read_bytes, std::min(2 * rx_.capacity(), options_.max_answer_bytes)));
+    rx_.resize(rx_.capacity());
+
     ++ops_in_flight_;
-    port_->async_read_some(read_buffer_, [self = shared_from_this(), attempt](std::error_code ec, std::size_t n) {
-        self->on_read(attempt, ec, n);
-    });
+    port_->async_read_some(std::span(rx_).subspan(rx_received_),
+                           [self = shared_from_this(), attempt](std::error_code ec, std::size_t n) {
+                               self->on_read(attempt, ec, n);
+                           });
 }
 
 void bus_poller::impl::on_read(std::uint64_t attempt, std::error_code error, std::size_t bytes)
@@ -175,7 +196,8 @@ void bus_poller::impl::on_read(std::uint64_t attempt, std::error_code error, std
         return;
     }
 
-    rx_.insert(rx_.end(), read_buffer_.begin(), read_buffer_.begin() + static_cast<std::ptrdiff_t>(bytes));
+    rx_received_ += bytes;
+    rx_.resize(rx_received_);
 
     auto* device = find_device(current_->device_id, current_->device_serial);
     auto result = decode_current(device);
@@ -213,6 +235,7 @@ void bus_poller::impl::on_response_timeout(std::uint64_t attempt)
 {
     if (is_stale(attempt))
         return;
+    rx_.resize(rx_received_); // the read is still outstanding
 
     auto detail = "no answer within " + std::to_string(bus_.response_timeout.count()) + " ms";
     if (!rx_.empty())
@@ -235,6 +258,7 @@ void bus_poller::impl::end_attempt_after(std::chrono::microseconds wire_time)
     response_timer_.cancel();
     if (ops_in_flight_ > 0)
         port_->cancel();
+    rx_.resize(rx_received_); // without the free space of a cancelled read
 
     // The gap counts from the end of this exchange; the next request waits
     // for it and for the cancelled operations to finish.

@@ -7,7 +7,6 @@
 #include "gateway/bus/bus_poller.hpp"
 #include "gateway/bus/io_timer.hpp"
 
-#include <array>
 #include <list>
 #include <map>
 
@@ -192,9 +191,12 @@ private:
     bool attempt_active_ = false;
     bool in_gap_ = false;
     unsigned ops_in_flight_ = 0;
+    // Bytes received in the current attempt. Reads go straight into the
+    // vector's tail, so while a read is outstanding rx_ is longer than the
+    // rx_received_ bytes that arrived (see start_read()).
     std::vector<std::uint8_t> rx_;
+    std::size_t rx_received_ = 0;
     std::size_t late_in_attempt_ = 0; // late replies in rx_ already counted
-    std::array<std::uint8_t, 256> read_buffer_{};
     io_timer response_timer_;
     io_timer gap_timer_;
 

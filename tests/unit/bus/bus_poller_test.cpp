@@ -278,6 +278,48 @@ TEST_CASE("bus_poller assembles an answer split at every byte")
     }
 }
 
+TEST_CASE("bus_poller reads a long answer in several reads")
+{
+    // 306 bytes in one chunk take several reads, and the short response
+    // that follows must not keep bytes of the long one.
+    const auto long_frame = "A5:" + std::string(300, '0') + "42\n";
+    std::string frame = long_frame;
+    bench b;
+    b.wire->responder = [&](const std::string&) { return std::vector<chunk>{{milliseconds{1}, bytes_of(frame)}}; };
+    b.add(meter("5", milliseconds{60000}));
+    b.poller.start();
+
+    for (int poll = 0; poll < 2; ++poll) {
+        CAPTURE(poll);
+        const auto [error, result] = b.read("m5");
+        CHECK_FALSE(error);
+        REQUIRE(result.exchanges.size() == 1);
+        CHECK(text_of(result.exchanges[0].response) == long_frame);
+        REQUIRE(result.answer.values.size() == 1);
+        CHECK(std::get<double>(result.answer.values[0].value) == 42.0);
+    }
+
+    frame = "A5:7\n";
+    const auto [error, result] = b.read("m5");
+    CHECK_FALSE(error);
+    REQUIRE(result.exchanges.size() == 1);
+    CHECK(text_of(result.exchanges[0].response) == "A5:7\n");
+}
+
+TEST_CASE("bus_poller reports the bytes of an incomplete answer")
+{
+    bench b;
+    b.wire->responder = [](const std::string&) { return std::vector<chunk>{{milliseconds{1}, bytes_of("A5:123")}}; };
+    b.add(meter("5", milliseconds{60000}));
+    b.poller.start();
+
+    const auto [error, result] = b.read("m5");
+    CHECK(error == bus_error::timeout);
+    REQUIRE(result.exchanges.size() == 1);
+    CHECK(text_of(result.exchanges[0].response) == "A5:123");
+    CHECK(result.error_detail == "incomplete answer (6 bytes) within 150 ms");
+}
+
 TEST_CASE("bus_poller rejects an endless answer")
 {
     auto options = fast_options();
