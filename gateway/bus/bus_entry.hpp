@@ -8,15 +8,15 @@
 namespace citygate::bus {
 
 struct device_manager::bus_entry {
-    explicit bus_entry(boost::asio::io_context& io) : time_sync_timer(io) {}
-
     // Returns the poller's copy of the bus config. A second copy would add
     // 248 bytes (x86_64) to every bus of a large gateway.
     const config::bus_config& config() const { return poller->bus(); }
 
     std::unique_ptr<bus_poller> poller;
     device_map devices; // the ones running
-    io_timer time_sync_timer;
+    // Allocated only for a bus with a time_sync_interval. Other buses do
+    // without it.
+    std::unique_ptr<io_timer> time_sync_timer;
     bool time_sync_skip_logged = false;
 };
 

@@ -346,9 +346,14 @@ void bus_poller::impl::on_opened(std::uint64_t open_id, std::error_code error)
     if (stopped_ || open_id != open_id_)
         return;
     opening_ = false;
-    open_wait_timer_.cancel();
+    if (open_timers_)
+        open_timers_->open_wait.cancel();
 
     if (!error) {
+        // No reopen can be pending while an open runs, so neither timer is
+        // armed now. The check only guards that rule.
+        if (!reopen_pending_)
+            open_timers_.reset();
         spdlog::info("bus {}: opened {}", bus_.id, port_->describe());
         reopen_delay_ = options_.reopen_min;
         open_failure_logged_ = false;
@@ -381,8 +386,9 @@ bool bus_poller::impl::wait_for_open()
 
     if (!open_wait_armed_) {
         open_wait_armed_ = true;
-        open_wait_timer_.expires_after(bus_.response_timeout);
-        open_wait_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        auto& timer = port_timers().open_wait;
+        timer.expires_after(bus_.response_timeout);
+        timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
             if (ec || self->stopped_)
                 return;
             self->open_wait_expired_ = true;
@@ -395,14 +401,22 @@ bool bus_poller::impl::wait_for_open()
 void bus_poller::impl::schedule_reopen()
 {
     reopen_pending_ = true;
-    reopen_timer_.expires_after(reopen_delay_);
+    auto& timer = port_timers().reopen;
+    timer.expires_after(reopen_delay_);
     reopen_delay_ = std::min(reopen_delay_ * 2, options_.reopen_max);
-    reopen_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec || self->stopped_)
             return;
         self->reopen_pending_ = false;
         self->open_port();
     });
+}
+
+bus_poller::impl::open_timers& bus_poller::impl::port_timers()
+{
+    if (!open_timers_)
+        open_timers_ = std::make_unique<open_timers>(io_);
+    return *open_timers_;
 }
 
 } // namespace citygate::bus

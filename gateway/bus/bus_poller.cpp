@@ -66,7 +66,7 @@ std::string describe_command_error(const drivers::device_codec& codec, std::stri
 bus_poller::impl::impl(asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
                        poller_options options)
     : io_(io), bus_(std::move(bus)), port_(std::move(port)), options_(options), response_timer_(io),
-      gap_timer_(io), reopen_timer_(io), reopen_delay_(options.reopen_min), open_wait_timer_(io)
+      gap_timer_(io), reopen_delay_(options.reopen_min)
 {
 }
 
@@ -94,8 +94,7 @@ void bus_poller::impl::stop()
 
     response_timer_.cancel();
     gap_timer_.cancel();
-    reopen_timer_.cancel();
-    open_wait_timer_.cancel();
+    open_timers_.reset(); // cancels their waits
     for (auto& [id, device] : devices_)
         device->timer.cancel();
 

@@ -211,7 +211,7 @@ const device_manager::device_map& device_manager::add_bus(const config::bus_conf
         return none;
     }
 
-    auto entry = std::make_unique<bus_entry>(io_);
+    auto entry = std::make_unique<bus_entry>();
     entry->poller = std::make_unique<bus_poller>(io_, bus, std::move(port), options_);
     entry->poller->on_reading(on_reading_);
     entry->poller->on_event(on_event_);
@@ -366,7 +366,8 @@ std::vector<device_status> device_manager::device_states() const
 void device_manager::stop()
 {
     for (auto& [id, entry] : buses_) {
-        entry->time_sync_timer.cancel();
+        if (entry->time_sync_timer)
+            entry->time_sync_timer->cancel();
         entry->poller->stop();
     }
 }

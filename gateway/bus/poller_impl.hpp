@@ -200,15 +200,26 @@ private:
     io_timer response_timer_;
     io_timer gap_timer_;
 
-    io_timer reopen_timer_;
+    // Timers of the port's open and reopen cycle. A bus needs them only
+    // while its port is not open, so they are allocated on first use and
+    // freed when the port opens (port_timers(), on_opened()).
+    struct open_timers {
+        explicit open_timers(boost::asio::io_context& io) : reopen(io), open_wait(io) {}
+
+        io_timer reopen;
+        // Jobs wait for an open in progress for at most one response
+        // timeout, so a transport waiting for its peer (a DTU) does not
+        // hold them.
+        io_timer open_wait;
+    };
+    open_timers& port_timers();
+    std::unique_ptr<open_timers> open_timers_;
+
     milliseconds reopen_delay_;
     bool open_failure_logged_ = false;
-    bool reopen_pending_ = false; // reopen_timer_ is armed
+    bool reopen_pending_ = false; // the reopen timer is armed
     bool opening_ = false;        // an async_open is in progress
     std::uint64_t open_id_ = 0;   // tells the current open's completion from an abandoned one
-    // Jobs wait for an open in progress for at most one response timeout,
-    // so a transport waiting for its peer (a DTU) does not hold them.
-    io_timer open_wait_timer_;
     bool open_wait_armed_ = false;
     bool open_wait_expired_ = false;
 

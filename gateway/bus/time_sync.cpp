@@ -27,14 +27,15 @@ void device_manager::start_time_sync(bus_entry& entry)
 {
     if (entry.config().time_sync_interval.count() == 0)
         return;
+    entry.time_sync_timer = std::make_unique<io_timer>(io_);
     arm_time_sync(entry.config().id, options_.time_sync_first);
 }
 
 void device_manager::arm_time_sync(const std::string& bus_id, milliseconds delay)
 {
-    auto& entry = *buses_.at(bus_id);
-    entry.time_sync_timer.expires_after(delay);
-    entry.time_sync_timer.async_wait([this, bus_id](const boost::system::error_code& ec) {
+    auto& timer = *buses_.at(bus_id)->time_sync_timer;
+    timer.expires_after(delay);
+    timer.async_wait([this, bus_id](const boost::system::error_code& ec) {
         if (!ec && buses_.contains(bus_id))
             send_time_sync(bus_id);
     });

@@ -464,6 +464,23 @@ TEST_CASE("bus_poller reopens the port after a read error")
     CHECK(s.state == device_state::online);
 }
 
+TEST_CASE("bus_poller reopens the port after each read error")
+{
+    bench b;
+    b.wire->responder = [](const std::string& q) { return answer(q, "6"); };
+    b.wire->fail_next_read = std::make_error_code(std::errc::no_such_device);
+    b.add(meter("1", milliseconds{10}));
+    b.poller.start();
+    REQUIRE(run_until(b.io, [&] { return !b.readings.empty(); }));
+
+    // The second failure comes after a good open, which freed the reopen timer.
+    b.wire->fail_next_read = std::make_error_code(std::errc::no_such_device);
+    REQUIRE(run_until(b.io, [&] { return b.wire->opens == 3; }));
+    const auto before = b.readings.size();
+    REQUIRE(run_until(b.io, [&] { return b.readings.size() > before; }));
+    CHECK(b.status("m1").state == device_state::online);
+}
+
 TEST_CASE("bus_poller fails polls fast while the port cannot open")
 {
     bench b;
