@@ -174,7 +174,7 @@ void bus_poller::impl::start_read(std::uint64_t attempt)
     // would cost every bus its size. Doubling, capped near max_answer_bytes,
     // keeps reallocations to a few per bus.
     if (rx_.capacity() - rx_received_ < min_read_bytes)
-        rx_.reserve(std::max(rx_received_ + min_read_bytes, std::min(2 * rx_.capacity(), options_.max_answer_bytes)));
+        rx_.reserve(std::max(rx_received_ + min_read_bytes, std::min(2 * rx_.capacity(), options_->max_answer_bytes)));
     rx_.resize(rx_.capacity());
 
     ++ops_in_flight_;
@@ -221,10 +221,10 @@ void bus_poller::impl::on_read(std::uint64_t attempt, std::error_code error, std
         return;
     }
 
-    if (rx_.size() >= options_.max_answer_bytes) {
+    if (rx_.size() >= options_->max_answer_bytes) {
         count_rejected();
         attempt_failed(bus_error::answer_too_long,
-                       "answer exceeds " + std::to_string(options_.max_answer_bytes) + " bytes without a complete frame");
+                       "answer exceeds " + std::to_string(options_->max_answer_bytes) + " bytes without a complete frame");
         return;
     }
 
@@ -355,7 +355,7 @@ void bus_poller::impl::on_opened(std::uint64_t open_id, std::error_code error)
         if (!reopen_pending_)
             open_timers_.reset();
         spdlog::info("bus {}: opened {}", bus_.id, port_->describe());
-        reopen_delay_ = options_.reopen_min;
+        reopen_delay_ = options_->reopen_min;
         open_failure_logged_ = false;
         next_step();
         return;
@@ -363,7 +363,7 @@ void bus_poller::impl::on_opened(std::uint64_t open_id, std::error_code error)
 
     if (!open_failure_logged_)
         spdlog::warn("bus {}: cannot open {}: {}; retrying with backoff up to {} ms", bus_.id, port_->describe(),
-                     error.message(), options_.reopen_max.count());
+                     error.message(), options_->reopen_max.count());
     else
         spdlog::debug("bus {}: cannot open {}: {}", bus_.id, port_->describe(), error.message());
     open_failure_logged_ = true;
@@ -403,7 +403,7 @@ void bus_poller::impl::schedule_reopen()
     reopen_pending_ = true;
     auto& timer = port_timers().reopen;
     timer.expires_after(reopen_delay_);
-    reopen_delay_ = std::min(reopen_delay_ * 2, options_.reopen_max);
+    reopen_delay_ = std::min(reopen_delay_ * 2, options_->reopen_max);
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec || self->stopped_)
             return;

@@ -64,9 +64,9 @@ std::string describe_command_error(const drivers::device_codec& codec, std::stri
 } // namespace
 
 bus_poller::impl::impl(asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
-                       poller_options options)
-    : io_(io), bus_(std::move(bus)), port_(std::move(port)), options_(options), response_timer_(io),
-      gap_timer_(io), reopen_delay_(options.reopen_min)
+                       std::shared_ptr<const poller_options> options)
+    : io_(io), bus_(std::move(bus)), port_(std::move(port)), options_(std::move(options)), response_timer_(io),
+      gap_timer_(io), reopen_delay_(options_->reopen_min)
 {
 }
 
@@ -157,7 +157,7 @@ std::error_code bus_poller::impl::check_on_demand(std::string_view device_id) co
         return bus_error::stopped;
     if (!device_id.empty() && !devices_.contains(device_id))
         return bus_error::device_unknown;
-    if (on_demand_waiting_ >= options_.max_queued_requests)
+    if (on_demand_waiting_ >= options_->max_queued_requests)
         return bus_error::queue_full;
     return {};
 }
@@ -244,7 +244,7 @@ void bus_poller::impl::schedule_first_poll(device_entry& device)
     // Spreads first polls so that a bus with many meters does not start
     // with a queue of all of them.
     const auto slot = static_cast<long>(next_stagger_slot_++ % std::max<std::size_t>(devices_.size(), 1));
-    const auto offset = (options_.first_poll_stagger * slot) % device.spec.poll_interval;
+    const auto offset = (options_->first_poll_stagger * slot) % device.spec.poll_interval;
     arm_timer(device, clock::now() + offset);
 }
 
@@ -307,8 +307,8 @@ milliseconds bus_poller::impl::effective_interval(const device_entry& device) co
     // Doubles per failed poll past the offline threshold, capped at the
     // smaller of offline_backoff_factor_max intervals and
     // offline_backoff_max, but never below the configured interval.
-    const auto cap = std::max(interval, std::min(interval * options_.offline_backoff_factor_max,
-                                                 options_.offline_backoff_max));
+    const auto cap = std::max(interval, std::min(interval * options_->offline_backoff_factor_max,
+                                                 options_->offline_backoff_max));
     auto backoff = interval;
     const unsigned doublings = device.consecutive_failures - device.spec.offline_after + 1;
     for (unsigned i = 0; i < doublings && backoff < cap; ++i)
@@ -419,7 +419,13 @@ void bus_poller::impl::fail_waiting_handler(job& j, std::error_code error, std::
 
 bus_poller::bus_poller(asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
                        poller_options options)
-    : impl_(std::make_shared<impl>(io, std::move(bus), std::move(port), options))
+    : bus_poller(io, std::move(bus), std::move(port), std::make_shared<const poller_options>(options))
+{
+}
+
+bus_poller::bus_poller(asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
+                       std::shared_ptr<const poller_options> options)
+    : impl_(std::make_shared<impl>(io, std::move(bus), std::move(port), std::move(options)))
 {
 }
 

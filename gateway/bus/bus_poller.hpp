@@ -107,6 +107,11 @@ public:
     bus_poller(boost::asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
                poller_options options = {});
 
+    // Shares `options` with other pollers, so a gateway with hundreds of
+    // buses keeps one copy.
+    bus_poller(boost::asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
+               std::shared_ptr<const poller_options> options);
+
     // Stops the poller; see stop().
     ~bus_poller();
 

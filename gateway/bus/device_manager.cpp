@@ -134,7 +134,8 @@ std::string apply_summary::to_string() const
 
 device_manager::device_manager(boost::asio::io_context& io, const drivers::registry& drivers,
                                transport_factory make_transport, poller_options options)
-    : io_(io), drivers_(drivers), make_transport_(std::move(make_transport)), options_(options)
+    : io_(io), drivers_(drivers), make_transport_(std::move(make_transport)),
+      options_(std::make_shared<const poller_options>(options))
 {
 }
 

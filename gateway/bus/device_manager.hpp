@@ -125,7 +125,7 @@ private:
     boost::asio::io_context& io_;
     const drivers::registry& drivers_;
     transport_factory make_transport_;
-    poller_options options_;
+    std::shared_ptr<const poller_options> options_; // shared with every bus_poller
     reading_handler on_reading_;
     reading_handler on_event_;
     std::function<bool()> clock_check_ = clock_synchronised;

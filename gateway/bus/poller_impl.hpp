@@ -16,7 +16,8 @@ class bus_poller::impl : public std::enable_shared_from_this<impl> {
 public:
     using clock = std::chrono::steady_clock;
 
-    impl(boost::asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port, poller_options options);
+    impl(boost::asio::io_context& io, config::bus_config bus, std::unique_ptr<transport> port,
+         std::shared_ptr<const poller_options> options);
 
     // Public API, see bus_poller.
     void set_reading_handler(reading_handler handler) { on_reading_ = std::move(handler); }
@@ -170,7 +171,7 @@ private:
     boost::asio::io_context& io_;
     config::bus_config bus_;
     std::unique_ptr<transport> port_;
-    poller_options options_;
+    std::shared_ptr<const poller_options> options_; // shared by the buses of a device_manager
     reading_handler on_reading_;
     reading_handler on_event_;
 

@@ -28,7 +28,7 @@ void device_manager::start_time_sync(bus_entry& entry)
     if (entry.config().time_sync_interval.count() == 0)
         return;
     entry.time_sync_timer = std::make_unique<io_timer>(io_);
-    arm_time_sync(entry.config().id, options_.time_sync_first);
+    arm_time_sync(entry.config().id, options_->time_sync_first);
 }
 
 void device_manager::arm_time_sync(const std::string& bus_id, milliseconds delay)
@@ -48,9 +48,9 @@ void device_manager::send_time_sync(const std::string& bus_id)
         if (!entry.time_sync_skip_logged)
             spdlog::warn("bus {}: broadcast time sync skipped: the gateway clock is not synchronised (NTP); "
                          "checking again every {} ms",
-                         bus_id, options_.time_sync_retry.count());
+                         bus_id, options_->time_sync_retry.count());
         entry.time_sync_skip_logged = true;
-        arm_time_sync(bus_id, options_.time_sync_retry);
+        arm_time_sync(bus_id, options_->time_sync_retry);
         return;
     }
     entry.time_sync_skip_logged = false;
