@@ -169,12 +169,17 @@ void bus_poller::impl::enqueue_on_demand(job j)
 
 bus_status bus_poller::impl::status() const
 {
-    auto out = counters_;
-    out.id = bus_.id;
-    out.endpoint = port_->describe();
-    out.open = port_->is_open();
-    out.dropped_bytes = port_->bytes_dropped();
-    return out;
+    return bus_status{
+        .id = bus_.id,
+        .endpoint = port_->describe(),
+        .open = port_->is_open(),
+        .exchanges = counters_.exchanges,
+        .timeouts = counters_.timeouts,
+        .rejected_frames = counters_.rejected_frames,
+        .late_answers = counters_.late_answers,
+        .port_errors = counters_.port_errors,
+        .dropped_bytes = port_->bytes_dropped(),
+    };
 }
 
 } // namespace citygate::bus

@@ -184,7 +184,6 @@ private:
     std::list<job> queue_;
     job_slot current_;
     std::size_t on_demand_waiting_ = 0;
-    std::string current_detail_; // why the last attempt of the current job failed
 
     // Exchange state. attempt_id_ changes with every attempt so handlers of
     // a finished attempt (late read, cancelled timer) recognise themselves.
@@ -224,7 +223,16 @@ private:
     bool open_wait_armed_ = false;
     bool open_wait_expired_ = false;
 
-    bus_status counters_; // id, endpoint and open are filled in by status()
+    // The counters of bus_status that the poller keeps. status() adds the
+    // rest, so each bus does not keep empty id and endpoint strings.
+    struct bus_counters {
+        std::uint64_t exchanges = 0;
+        std::uint64_t timeouts = 0;
+        std::uint64_t rejected_frames = 0;
+        std::uint64_t late_answers = 0;
+        std::uint64_t port_errors = 0;
+    };
+    bus_counters counters_;
 
     bool started_ = false;
     bool stopped_ = false;
