@@ -74,6 +74,9 @@ cbor_callbacks make_callbacks() {
 
 const cbor_callbacks callbacks = make_callbacks();
 
+// Records reserved up front for a definite-length pack.
+constexpr std::uint64_t max_reserved_records = 1024;
+
 // JSON labels of the integer labels in the SenML registry (RFC 8428
 // section 12.2), indexed by label + 6. Other integer labels are ignored.
 constexpr std::string_view integer_labels[] = {"bs", "bv", "bu", "bt", "bn", "bver", "n",  "u",
@@ -158,7 +161,9 @@ private:
             if (item.integer > bytes_left)
                 return fail("pack is truncated");
             records_left_ = item.integer;
-            records_.reserve(item.integer);
+            // A record is at least 3 bytes but resolves to far more, so a
+            // forged count reserves a bounded amount and the rest grows.
+            records_.reserve(std::min<std::uint64_t>(item.integer, max_reserved_records));
         } else {
             return fail("pack is not a CBOR array");
         }
