@@ -144,6 +144,10 @@ bool decode_envelope(const crypto::key_set& keys, std::span<const std::uint8_t> 
     return true;
 }
 
+std::string_view content_type_name(const crypto::envelope_header& header) {
+    return header.content == crypto::content_type::senml_cbor ? "senml-cbor" : "senml-json";
+}
+
 std::string_view lane_name(const crypto::envelope_header& header) {
     return (header.flags & 0x01) != 0 ? "event" : "telemetry";
 }
@@ -157,6 +161,7 @@ json envelope_to_json(const decoded_envelope& envelope, std::string_view topic) 
     out["key_id"] = envelope.header.key_id;
     out["sequence"] = envelope.header.sequence;
     out["sealed_at_ms"] = envelope.header.sealed_at_ms;
+    out["content_type"] = content_type_name(envelope.header);
     out["envelope_sm3"] = envelope.envelope_sm3;
     json records = json::array();
     for (const auto& record : envelope.records) {

@@ -36,7 +36,10 @@ bool decode_envelope(const crypto::key_set& keys, std::span<const std::uint8_t> 
 // "telemetry" or "event", from the header's flag bit 0.
 std::string_view lane_name(const crypto::envelope_header& header);
 
-// {"topic"?,"lane","key_id","sequence","sealed_at_ms","envelope_sm3","records":[...]};
+// "senml-cbor" or "senml-json", the config's names of the content types.
+std::string_view content_type_name(const crypto::envelope_header& header);
+
+// {"topic"?,"lane","key_id","sequence","sealed_at_ms","content_type","envelope_sm3","records":[...]};
 // "topic" is left out when `topic` is empty.
 nlohmann::json envelope_to_json(const decoded_envelope& envelope, std::string_view topic);
 

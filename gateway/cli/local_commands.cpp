@@ -125,10 +125,12 @@ int run_envelope_open(const envelope_open_options& options) {
         std::cout << envelope_to_json(envelope, {}).dump() << std::endl;
         return exit_ok;
     }
-    std::cout << fmt::format(fmt::runtime(_("Envelope: lane {lane}, key id {key}, sequence {sequence}, sealed at {time}")),
+    std::cout << fmt::format(fmt::runtime(_("Envelope: lane {lane}, key id {key}, sequence {sequence}, sealed at {time}, "
+                                            "{content}")),
                              fmt::arg("lane", lane_name(envelope.header) == "event" ? _("event") : _("telemetry")),
                              fmt::arg("key", envelope.header.key_id), fmt::arg("sequence", envelope.header.sequence),
-                             fmt::arg("time", format_local_time_ms(envelope.header.sealed_at_ms)))
+                             fmt::arg("time", format_local_time_ms(envelope.header.sealed_at_ms)),
+                             fmt::arg("content", content_type_name(envelope.header)))
               << '\n'
               << "SM3: " << envelope.envelope_sm3 << '\n';
     print_envelope_text(envelope, std::cout);

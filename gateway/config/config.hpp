@@ -26,7 +26,7 @@ struct tls_config {
 };
 
 // Encoding of the SenML pack inside each envelope (the envelope's content
-// type). CBOR takes about half the bytes of JSON for meter readings.
+// type). A CBOR pack takes one half to two thirds of the bytes of its JSON form.
 enum class pack_encoding { senml_cbor, senml_json };
 
 struct uplink_config {

@@ -86,9 +86,11 @@ void app::open_store()
                                            config_.gateway.id, now_ms, options);
 
     const auto stats = outbox_->read_stats();
-    spdlog::info("gateway {}: outbox {} open, {} telemetry and {} event batches waiting, next sequence {}",
+    spdlog::info("gateway {}: outbox {} open, {} telemetry and {} event batches waiting, next sequence {}, new "
+                 "batches sealed as {}",
                  config_.gateway.id, path.string(), stats.telemetry.sealed_rows, stats.event.sealed_rows,
-                 stats.next_sequence);
+                 stats.next_sequence,
+                 config_.uplink.content_type == config::pack_encoding::senml_json ? "senml-json" : "senml-cbor");
 }
 
 void app::create_uplink()

@@ -46,15 +46,18 @@ crypto::key_set make_keys(const std::filesystem::path& file, const std::string& 
 }
 
 std::string seal_sample(const crypto::key_set& keys, std::int64_t ts_ms = 1700000000000,
-                        std::int64_t sealed_at_ms = 1700000000500) {
+                        std::int64_t sealed_at_ms = 1700000000500,
+                        crypto::content_type content = crypto::content_type::senml_json) {
     std::vector<citygate::reading> readings(1);
     readings[0].device_id = "wm-01";
     readings[0].lane = citygate::lane::event;
     readings[0].ts_ms = ts_ms;
     readings[0].values = {{"volume", "m3", 12.5}, {"valve_open", "", true}};
-    const auto pack = citygate::senml::encode_json("gw-1", readings);
+    const auto pack = content == crypto::content_type::senml_cbor ? citygate::senml::encode_cbor("gw-1", readings)
+                                                                 : citygate::senml::encode_json("gw-1", readings);
 
     crypto::envelope_header header;
+    header.content = content;
     header.flags = 0x01;
     header.sequence = 42;
     header.sealed_at_ms = sealed_at_ms;
@@ -105,6 +108,26 @@ TEST_CASE("keygen refuses to overwrite an existing key file") {
     CHECK(slurp(file) == before);
 }
 
+TEST_CASE("envelope open shows a CBOR envelope") {
+    temp_dir dir;
+    const auto keys = make_keys(dir / "keys.toml");
+    const auto sealed = seal_sample(keys, 1700000000000, 1700000000500, crypto::content_type::senml_cbor);
+
+    const auto json_result =
+        run_cli({"envelope", "open", "--key-file", (dir / "keys.toml").string(), "--json"}, sealed);
+    REQUIRE(json_result.exit_code == 0);
+    const auto out = json::parse(json_result.out);
+    CHECK(out["content_type"] == "senml-cbor");
+    REQUIRE(out["records"].size() == 2);
+    CHECK(out["records"][0]["n"] == "urn:citygate:gw-1:wm-01:volume");
+    CHECK(out["records"][0]["v"] == 12.5);
+    CHECK(out["records"][1]["vb"] == true);
+
+    const auto text_result = run_cli({"envelope", "open", "--key-file", (dir / "keys.toml").string()}, sealed);
+    REQUIRE(text_result.exit_code == 0);
+    CHECK(text_result.out.find(", senml-cbor\n") != std::string::npos);
+}
+
 TEST_CASE("envelope open shows a sealed envelope as JSON with its SM3") {
     temp_dir dir;
     const auto keys = make_keys(dir / "keys.toml");
@@ -121,6 +144,7 @@ TEST_CASE("envelope open shows a sealed envelope as JSON with its SM3") {
     CHECK(out["key_id"] == 1);
     CHECK(out["sequence"] == 42);
     CHECK(out["sealed_at_ms"] == 1700000000500);
+    CHECK(out["content_type"] == "senml-json");
     REQUIRE(out["records"].size() == 2);
     CHECK(out["records"][0]["n"] == "urn:citygate:gw-1:wm-01:volume");
     CHECK(out["records"][0]["u"] == "m3");
