@@ -11,7 +11,7 @@
 
 namespace citygate::senml::detail {
 
-// One field value as the decoder found it. `text` holds a string, or for
+// One field value as the decoder found it. `text` contains a string, or for
 // "vd" the base64url form of the data.
 struct field_value {
     enum class kind { number, boolean, text, other };

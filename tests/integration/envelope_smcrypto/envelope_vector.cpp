@@ -4,10 +4,11 @@
 //   citygate-envelope-vector docs
 //       prints the worked vectors of docs/envelope.md
 //   citygate-envelope-vector seal DIR
-//       writes DIR/keys.toml (a fresh key, id 7), DIR/envelope.bin and
-//       DIR/envelope_cbor.bin (the same readings as a SenML JSON and a
-//       SenML CBOR pack, each sealed with a fresh IV) and DIR/expected.json
-//       (the header and the resolved records of the readings it sealed)
+//       writes DIR/keys.toml (a fresh key, id 7) and DIR/expected.json
+//       (the header and the resolved records of the sealed readings). It
+//       also writes DIR/envelope.bin and DIR/envelope_cbor.bin, the same
+//       readings as a SenML JSON and a SenML CBOR pack, each sealed with a
+//       fresh IV.
 //   citygate-envelope-vector open KEY_FILE ENVELOPE_FILE
 //       opens an envelope and prints its header and resolved SenML records
 //       as JSON
